@@ -1,0 +1,229 @@
+/**
+ * The facegate configuration: one TOML file, validated key by key so a typo is reported by name at start-up
+ * instead of silently falling back to a default. docs/config.md documents every key; keep the two in step.
+ */
+
+export interface DaemonConfig {
+  /** Unix socket the daemon listens on (ignored under systemd socket activation). */
+  socket: string;
+  /** SQLite template database. */
+  db: string;
+}
+
+export interface CameraConfig {
+  /** Camera spec: `v4l2:/dev/videoN` or `replay:DIR`. */
+  device: string;
+  /** Frames whose mean grey level is below this are skipped (IR emitters light every other frame). */
+  dark_threshold: number;
+  /** Seconds the camera stays open after a request, so a quick retry does not pay the open cost again. */
+  idle_close: number;
+}
+
+export interface VerifyConfig {
+  /** False-accept rate the match threshold is calibrated for. */
+  target_far: number;
+  /** Matching frames needed before answering `allow`. */
+  frames_needed: number;
+  /** Longest a verification may take in seconds; the PAM module's own deadline can only shorten it. */
+  timeout: number;
+  /** Minimum inter-ocular distance in source pixels. */
+  min_face_px: number;
+  /** Minimum variance of the Laplacian on the aligned chip. */
+  min_sharpness: number;
+  /** Accepted mean grey level of the aligned chip. */
+  min_brightness: number;
+  max_brightness: number;
+  /** Largest head rotation (degrees) accepted. */
+  max_yaw: number;
+  max_pitch: number;
+  /** Embedder ids to use; empty means every embedder the pipeline loads. */
+  embedders: string[];
+}
+
+export interface EnrollConfig {
+  /** Good frames collected per enrolment. */
+  frames: number;
+  /** Seconds enrolment waits for those frames before giving up. */
+  timeout: number;
+}
+
+export interface ServicesConfig {
+  /** Whether PAM services not listed in `enabled` may use face authentication. */
+  default: boolean;
+  /** Per-service switch, e.g. { sudo: true, sshd: false }. */
+  enabled: Record<string, boolean>;
+}
+
+export interface Config {
+  daemon: DaemonConfig;
+  camera: CameraConfig;
+  verify: VerifyConfig;
+  enroll: EnrollConfig;
+  services: ServicesConfig;
+}
+
+export const DEFAULT_CONFIG_PATH = '/etc/facegate/config.toml';
+
+export function defaultConfig(): Config {
+  return {
+    daemon: { socket: '/run/facegate/facegate.sock', db: '/var/lib/facegate/facegate.db' },
+    camera: { device: 'v4l2:/dev/video0', dark_threshold: 25, idle_close: 2 },
+    verify: {
+      target_far: 1e-4,
+      frames_needed: 1,
+      timeout: 4,
+      min_face_px: 24,
+      min_sharpness: 5,
+      min_brightness: 30,
+      max_brightness: 235,
+      max_yaw: 35,
+      max_pitch: 35,
+      embedders: [],
+    },
+    enroll: { frames: 5, timeout: 20 },
+    // Remote logins never reach the camera anyway, but sshd is named so the intent is visible in the file.
+    services: { default: true, enabled: { sshd: false } },
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Checker = (value: unknown, key: string) => unknown;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function str(opts: { nonEmpty?: boolean; absolute?: boolean } = {}): Checker {
+  return (v, key) => {
+    if (typeof v !== 'string') throw new ConfigError(key, `must be a string, got ${describe(v)}`);
+    if (opts.nonEmpty && v.length === 0) throw new ConfigError(key, 'must not be empty');
+    if (v.includes('\0')) throw new ConfigError(key, 'must not contain NUL');
+    if (opts.absolute && !v.startsWith('/')) throw new ConfigError(key, `must be an absolute path, got "${v}"`);
+    return v;
+  };
+}
+
+function num(min: number, max: number, opts: { integer?: boolean; minExclusive?: boolean } = {}): Checker {
+  return (v, key) => {
+    const n = typeof v === 'bigint' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw new ConfigError(key, `must be a number, got ${describe(v)}`);
+    if (opts.integer && !Number.isInteger(n)) throw new ConfigError(key, `must be an integer, got ${n}`);
+    const low = opts.minExclusive ? n <= min : n < min;
+    if (low || n > max) {
+      throw new ConfigError(key, `must be in ${opts.minExclusive ? '(' : '['}${min}, ${max}], got ${n}`);
+    }
+    return n;
+  };
+}
+
+function bool(): Checker {
+  return (v, key) => {
+    if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${describe(v)}`);
+    return v;
+  };
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function idList(): Checker {
+  return (v, key) => {
+    if (!Array.isArray(v)) throw new ConfigError(key, `must be an array of strings, got ${describe(v)}`);
+    return v.map((item, i) => {
+      if (typeof item !== 'string' || !ID_RE.test(item)) {
+        throw new ConfigError(`${key}[${i}]`, `must be an embedder id like "faceres", got ${describe(item)}`);
+      }
+      return item;
+    });
+  };
+}
+
+function cameraSpec(): Checker {
+  return (v, key) => {
+    const s = str({ nonEmpty: true })(v, key) as string;
+    if (!/^(v4l2|replay):./.test(s)) throw new ConfigError(key, `must be "v4l2:/dev/videoN" or "replay:DIR", got "${s}"`);
+    return s;
+  };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Date) return 'a date';
+  if (typeof v === 'string') return `"${v}"`;
+  if (typeof v === 'object') return 'a table';
+  return `${typeof v} ${String(v)}`;
+}
+
+const SCHEMA: Record<Exclude<keyof Config, 'services'>, Record<string, Checker>> = {
+  daemon: { socket: str({ nonEmpty: true, absolute: true }), db: str({ nonEmpty: true, absolute: true }) },
+  camera: { device: cameraSpec(), dark_threshold: num(0, 255), idle_close: num(0, 3600) },
+  verify: {
+    target_far: num(0, 1, { minExclusive: true }),
+    frames_needed: num(1, 100, { integer: true }),
+    timeout: num(0, 120, { minExclusive: true }),
+    min_face_px: num(0, 10000),
+    min_sharpness: num(0, 1e9),
+    min_brightness: num(0, 255),
+    max_brightness: num(0, 255),
+    max_yaw: num(0, 90),
+    max_pitch: num(0, 90),
+    embedders: idList(),
+  },
+  enroll: { frames: num(1, 100, { integer: true }), timeout: num(0, 600, { minExclusive: true }) },
+};
+
+const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+
+/**
+ * Validates a parsed TOML document against the schema, filling defaults for absent keys. Unknown sections and
+ * keys are errors: a misspelt `frames_neded` must not quietly leave the default in force.
+ */
+export function validateConfig(doc: unknown): Config {
+  const cfg = defaultConfig();
+  if (!isPlainObject(doc)) throw new ConfigError('(root)', 'must be a table');
+  for (const [section, body] of Object.entries(doc)) {
+    if (section === 'services') {
+      if (!isPlainObject(body)) throw new ConfigError('services', `must be a table, got ${describe(body)}`);
+      const enabled: Record<string, boolean> = { ...cfg.services.enabled };
+      for (const [name, val] of Object.entries(body)) {
+        const key = `services.${name}`;
+        if (!SERVICE_RE.test(name)) throw new ConfigError(key, 'is not a valid PAM service name');
+        const b = bool()(val, key) as boolean;
+        if (name === 'default') cfg.services.default = b;
+        else enabled[name] = b;
+      }
+      cfg.services.enabled = enabled;
+      continue;
+    }
+    const schema = (SCHEMA as Record<string, Record<string, Checker> | undefined>)[section];
+    if (!schema) {
+      throw new ConfigError(section, `unknown section (known: ${[...Object.keys(SCHEMA), 'services'].join(', ')})`);
+    }
+    if (!isPlainObject(body)) throw new ConfigError(section, `must be a table, got ${describe(body)}`);
+    const target = cfg[section as keyof typeof SCHEMA] as unknown as Record<string, unknown>;
+    for (const [name, val] of Object.entries(body)) {
+      const check = schema[name];
+      const key = `${section}.${name}`;
+      if (!check) throw new ConfigError(key, `unknown key (known in [${section}]: ${Object.keys(schema).join(', ')})`);
+      target[name] = check(val, key);
+    }
+  }
+  if (cfg.verify.min_brightness >= cfg.verify.max_brightness) {
+    throw new ConfigError('verify.min_brightness', `must be below verify.max_brightness (${cfg.verify.max_brightness})`);
+  }
+  return cfg;
+}
+
+/** Whether a PAM service may use face authentication under this config. */
+export function serviceEnabled(cfg: Config, service: string): boolean {
+  return Object.hasOwn(cfg.services.enabled, service) ? cfg.services.enabled[service] === true : cfg.services.default;
+}
