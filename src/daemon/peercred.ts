@@ -1,0 +1,49 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type net from 'node:net';
+import { PACKAGE_ROOT } from '../paths.js';
+
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+interface PeerCredAddon {
+  getPeerCred(fd: number): unknown;
+}
+
+let addon: PeerCredAddon | undefined;
+
+function load(): PeerCredAddon {
+  if (!addon) {
+    const require = createRequire(import.meta.url);
+    const file = path.join(PACKAGE_ROOT, 'native', 'peercred', 'build', 'Release', 'peercred.node');
+    try {
+      addon = require(file) as PeerCredAddon;
+    } catch (err) {
+      throw new Error(`peercred addon not built (${file}): run "npm run build:native" (${(err as Error).message})`);
+    }
+  }
+  return addon;
+}
+
+/** SO_PEERCRED of a connected Unix socket fd. */
+export function peerCredOfFd(fd: number): PeerCred {
+  const raw = load().getPeerCred(fd);
+  if (typeof raw !== 'object' || raw === null) throw new Error('peercred: unexpected result');
+  const { pid, uid, gid } = raw as Record<string, unknown>;
+  if (typeof pid !== 'number' || typeof uid !== 'number' || typeof gid !== 'number') throw new Error('peercred: unexpected result');
+  return { pid, uid, gid };
+}
+
+/**
+ * SO_PEERCRED of an accepted net.Socket. Node keeps the fd on the libuv pipe handle (`_handle.fd`); it is not
+ * public API, so a missing or invalid fd is an error and the caller refuses the request (fail closed).
+ */
+export function peerCredOf(socket: net.Socket): PeerCred {
+  const handle = (socket as unknown as { _handle?: { fd?: unknown } })._handle;
+  const fd = handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('peercred: socket has no file descriptor');
+  return peerCredOfFd(fd);
+}
