@@ -1,3 +1,5 @@
+import { FACEAPI_BUILDERS } from '../faceapi/index.js';
+
 /** Converters that turn pinned npm weights into ONNX. Each adds itself here. */
 export interface ModelBuilder {
   /** Model id; the file is models/<id>.onnx. */
@@ -8,3 +10,4 @@ export interface ModelBuilder {
 }
 
 export const BUILDERS: ModelBuilder[] = [];
+BUILDERS.push(...FACEAPI_BUILDERS);
