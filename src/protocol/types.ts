@@ -1,0 +1,68 @@
+/** Progress events the daemon may send before its answer (docs/protocol.md, "event"). */
+export const EVENT_CODES = [
+  'queued',
+  'looking',
+  'no-face',
+  'too-dark',
+  'multiple-faces',
+  'too-far',
+  'blurry',
+  'retry',
+] as const;
+export type EventCode = (typeof EVENT_CODES)[number];
+
+export const RESULTS = ['allow', 'deny', 'unavailable'] as const;
+export type Result = (typeof RESULTS)[number];
+
+/** Which reasons are valid with which result; any other pair is a protocol error. */
+export const REASONS_BY_RESULT = {
+  allow: ['match'],
+  deny: ['no-match', 'not-live'],
+  unavailable: [
+    'no-templates',
+    'disabled',
+    'remote-session',
+    'not-permitted',
+    'bad-request',
+    'busy',
+    'camera-error',
+    'no-face',
+    'model-mismatch',
+    'internal-error',
+    'shutting-down',
+  ],
+} as const satisfies Record<Result, readonly string[]>;
+
+export type AllowReason = (typeof REASONS_BY_RESULT.allow)[number];
+export type DenyReason = (typeof REASONS_BY_RESULT.deny)[number];
+export type UnavailableReason = (typeof REASONS_BY_RESULT.unavailable)[number];
+export type Reason = AllowReason | DenyReason | UnavailableReason;
+export type ReasonFor<R extends Result> = (typeof REASONS_BY_RESULT)[R][number];
+
+export interface Request {
+  type: 'request';
+  /** PAM user name, 1..256 bytes. */
+  user: string;
+  /** PAM_SERVICE, 1..256 bytes. */
+  service: string;
+  /** PAM_TTY, may be empty. */
+  tty: string;
+  /** PAM_RHOST, may be empty. */
+  rhost: string;
+  /** How long the client waits, from when it sent the request: 1..600000 ms. */
+  deadlineMs: number;
+}
+
+export interface Event {
+  type: 'event';
+  event: EventCode;
+}
+
+export type Answer =
+  | { type: 'answer'; result: 'allow'; reason: AllowReason }
+  | { type: 'answer'; result: 'deny'; reason: DenyReason }
+  | { type: 'answer'; result: 'unavailable'; reason: UnavailableReason };
+
+export type Message = Request | Event | Answer;
+
+export const MAX_DEADLINE_MS = 600_000;
