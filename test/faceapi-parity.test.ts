@@ -6,7 +6,8 @@ import sharp from 'sharp';
 import { datasetsDir } from '../src/paths.js';
 import { FaceApiReference } from '../src/models/faceapi/reference.js';
 import { FaceRecNetEmbedder } from '../src/embed/facerecnet.js';
-import type { RawImage } from '../src/vision/types.js';
+import { FaceApiLandmarker } from '../src/vision/landmarks68.js';
+import type { Box, Point, RawImage } from '../src/vision/types.js';
 
 /** Deterministic 8-bit image: smooth gradients, a few blobs and LCG noise, so every layer sees varied input. */
 export function syntheticImage(width: number, height: number, channels: 1 | 3, seed = 1): RawImage {
@@ -61,14 +62,17 @@ async function lfwImages(count: number, size?: number): Promise<{ name: string; 
 
 let ref: FaceApiReference;
 let embedder: FaceRecNetEmbedder;
+let landmarker: FaceApiLandmarker;
 
 before(async () => {
   ref = await FaceApiReference.load('wasm');
   embedder = await FaceRecNetEmbedder.load();
+  landmarker = await FaceApiLandmarker.load({ intraOpThreads: 1 });
 });
 
 after(async () => {
   await embedder?.close();
+  await landmarker?.close();
   ref?.dispose();
 });
 
@@ -102,4 +106,36 @@ test('embedBatch equals embed one by one', async () => {
 
 test('embed rejects a chip of the wrong size', async () => {
   await assert.rejects(embedder.embed(syntheticImage(100, 150, 3)), /must be 150×150/);
+});
+
+async function checkLandmarks(t: TestContext, label: string, image: RawImage, box: Box): Promise<void> {
+  const want = await ref.landmarks(image, box);
+  const { raw } = await landmarker.detectRaw(image, box);
+  const pts: Point[] = await landmarker.detect(image, box);
+  const rawDiff = maxAbsDiff(raw, want.raw);
+  const side = Math.max(box.width, box.height);
+  let ptDiff = 0;
+  assert.equal(pts.length, 68);
+  for (let i = 0; i < 68; i++) {
+    ptDiff = Math.max(ptDiff, Math.abs(pts[i]!.x - want.points[i]!.x), Math.abs(pts[i]!.y - want.points[i]!.y));
+  }
+  t.diagnostic(`face-api landmarks ${label}: raw max|Δ| ${rawDiff.toExponential(2)}, points max|Δ| ${ptDiff.toExponential(2)} px (box side ${side})`);
+  assert.ok(rawDiff <= 1e-3, `${label}: raw max abs difference ${rawDiff}`);
+  assert.ok(ptDiff / side <= 1e-3, `${label}: landmark difference ${ptDiff} px on a ${side} px box`);
+}
+
+test('FaceLandmark68Net on ONNX matches face-api on tfjs: synthetic images, tall, wide and square boxes', async (t) => {
+  const rgb = syntheticImage(220, 200, 3, 21);
+  await checkLandmarks(t, 'rgb tall box', rgb, { x: 40, y: 20, width: 120, height: 150 });
+  await checkLandmarks(t, 'rgb wide box', rgb, { x: 10, y: 30, width: 190, height: 120 });
+  await checkLandmarks(t, 'rgb square 112', rgb, { x: 50, y: 50, width: 112, height: 112 });
+  await checkLandmarks(t, 'rgb small box (upsampled)', rgb, { x: 60, y: 70, width: 48, height: 40 });
+  await checkLandmarks(t, 'grey', syntheticImage(160, 190, 1, 5), { x: 12, y: 30, width: 130, height: 140 });
+});
+
+test('FaceLandmark68Net on ONNX matches face-api on tfjs: lfw-dev faces', { skip: !haveLfw && `datasets absent: ${lfwDir}` }, async (t) => {
+  for (const { name, image } of await lfwImages(4)) {
+    // lfw-dev faces are centred in 250×250; a box like a detector's around the centre.
+    await checkLandmarks(t, name, image, { x: 66, y: 62, width: 118, height: 130 });
+  }
 });

@@ -2,6 +2,7 @@
 import { loadSources } from '../build/fetch.js';
 import type { ModelBuilder } from '../build/registry.js';
 import { FACEAPI_PKG } from '../sources.js';
+import { buildLandmark68Graph } from './landmark68.js';
 import { buildRecognitionGraph } from './recognition.js';
 import { decodeWeights, type WeightMap } from './weights.js';
 
@@ -26,5 +27,10 @@ export const FACEAPI_BUILDERS: ModelBuilder[] = [
     id: 'faceapi-recognition',
     source: source('face_recognition_model'),
     build: async (cacheDir) => buildRecognitionGraph(loadFaceApiWeights('recognition', cacheDir)),
+  },
+  {
+    id: 'faceapi-landmark68',
+    source: source('face_landmark_68_model'),
+    build: async (cacheDir) => buildLandmark68Graph(loadFaceApiWeights('landmark68', cacheDir)),
   },
 ];
