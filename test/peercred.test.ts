@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { peerCredOf, peerCredOfFd, type PeerCred } from '../src/daemon/peercred.js';
+import { peerCredOf, peerCredOfFd, userNameOfUid, type PeerCred } from '../src/daemon/peercred.js';
 
 async function credOfNextClient(connect: (sock: string) => void): Promise<PeerCred> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-peercred-'));
@@ -63,4 +63,11 @@ test('rejects bad fds instead of crashing', () => {
   } finally {
     fs.closeSync(fd);
   }
+});
+
+test('resolves uids to login names through NSS', () => {
+  assert.equal(userNameOfUid(0), 'root');
+  assert.equal(userNameOfUid(process.getuid!()), os.userInfo().username);
+  assert.equal(userNameOfUid(4_000_000_000), null);
+  assert.throws(() => userNameOfUid(-1), /bad uid/);
 });

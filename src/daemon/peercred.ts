@@ -11,6 +11,7 @@ export interface PeerCred {
 
 interface PeerCredAddon {
   getPeerCred(fd: number): unknown;
+  userName(uid: number): unknown;
 }
 
 let addon: PeerCredAddon | undefined;
@@ -46,4 +47,12 @@ export function peerCredOf(socket: net.Socket): PeerCred {
   const fd = handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new Error('peercred: socket has no file descriptor');
   return peerCredOfFd(fd);
+}
+
+/** The login name of a uid through NSS (getpwuid_r), or null if it has none. */
+export function userNameOfUid(uid: number): string | null {
+  if (!Number.isInteger(uid) || uid < 0 || uid > 0xffffffff) throw new Error(`bad uid ${uid}`);
+  const name = load().userName(uid);
+  if (name !== null && typeof name !== 'string') throw new Error('peercred: unexpected result');
+  return name;
 }
