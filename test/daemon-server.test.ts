@@ -1,0 +1,334 @@
+// facegated's request handling with a stand-in face engine (no models): authorisation, immediate refusals,
+// the verification loop, queueing, malformed frames and clients that leave. The real models are exercised end
+// to end by test/e2e-pam.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultConfig, type Config } from '../src/config/config.js';
+import { CameraManager } from '../src/daemon/camera-manager.js';
+import { askDaemon } from '../src/daemon/client.js';
+import type { FaceEngine, FoundFace, UserMatcher } from '../src/daemon/engine.js';
+import { createLogger } from '../src/daemon/log.js';
+import { FacegateServer } from '../src/daemon/server.js';
+import { meanBrightness } from '../src/camera/camera.js';
+import { encodeEvent, encodeRequest, FrameReader, type Answer, type EventCode, type Message } from '../src/protocol/index.js';
+import { TemplateStore } from '../src/store/store.js';
+import type { RawImage } from '../src/vision/types.js';
+
+const MODEL = { id: 'fake', sha256: 'f'.repeat(64) };
+
+/** Identity is the image's grey level: the embedding is a unit vector at an angle set by it. */
+function fakeEmbedding(level: number): Float32Array {
+  const a = (level / 255) * (Math.PI / 2);
+  return Float32Array.from([Math.cos(a), Math.sin(a)]);
+}
+
+class FakeEngine implements FaceEngine {
+  readonly models = [MODEL];
+  detected = 0;
+  async detect(image: RawImage): Promise<FoundFace[]> {
+    this.detected++;
+    const b = meanBrightness(image);
+    if (b < 50) return [];
+    return [{ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } }];
+  }
+  async embed(image: RawImage): Promise<ReadonlyMap<string, Float32Array>> {
+    return new Map([[MODEL.id, fakeEmbedding(meanBrightness(image))]]);
+  }
+  matcher(templates: ReadonlyMap<string, readonly Float32Array[]>): UserMatcher | null {
+    const t = templates.get(MODEL.id)?.[0];
+    if (!t) return null;
+    return { threshold: 0.99, score: (e) => t[0]! * e.get(MODEL.id)![0]! + t[1]! * e.get(MODEL.id)![1]! };
+  }
+  async close(): Promise<void> {}
+}
+
+function pgm(level: number, w = 32, h = 32): Buffer {
+  return Buffer.concat([Buffer.from(`P5\n${w} ${h}\n255\n`), Buffer.alloc(w * h, level)]);
+}
+
+interface Harness {
+  dir: string;
+  sock: string;
+  server: FacegateServer;
+  camera: CameraManager;
+  store: TemplateStore;
+  engine: FakeEngine;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+async function start(frames: number[], opts: { config?: (c: Config) => void; userName?: (uid: number) => string | null; peerUid?: number } = {}): Promise<Harness> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-daemon-'));
+  fs.chmodSync(dir, 0o755);
+  const cam = path.join(dir, 'cam');
+  fs.mkdirSync(cam);
+  frames.forEach((level, i) => fs.writeFileSync(path.join(cam, `${String(i).padStart(3, '0')}.pgm`), pgm(level)));
+  const config = defaultConfig();
+  config.verify.timeout = 4;
+  config.camera.idle_close = 0;
+  opts.config?.(config);
+  const store = TemplateStore.open(path.join(dir, 'f.db'));
+  store.addFace('alice', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
+  const logs: string[] = [];
+  const log = createLogger((l) => logs.push(l));
+  const camera = new CameraManager(`replay:${cam}?fps=30`, config.camera.idle_close * 1000, log);
+  const engine = new FakeEngine();
+  const server = new FacegateServer({
+    config,
+    store,
+    engine,
+    camera,
+    log,
+    ...(opts.userName ? { userName: opts.userName } : {}),
+    ...(opts.peerUid !== undefined ? { peerCred: () => ({ pid: 1, uid: opts.peerUid!, gid: opts.peerUid! }) } : {}),
+  });
+  const sock = path.join(dir, 'facegate.sock');
+  await server.listenPath(sock);
+  return {
+    dir,
+    sock,
+    server,
+    camera,
+    store,
+    engine,
+    logs,
+    async stop() {
+      await server.close();
+      await camera.shutdown();
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const REQ = { user: 'alice', service: 'sudo', tty: '/dev/pts/1', rhost: '', deadlineMs: 3000 };
+
+async function ask(h: Harness, over: Partial<typeof REQ> = {}): Promise<{ answer: Answer; events: EventCode[] }> {
+  const events: EventCode[] = [];
+  // Like the PAM module: the answer must come within the deadline plus 250 ms of grace, else this rejects.
+  const req = { ...REQ, ...over };
+  const answer = await askDaemon(h.sock, req, { onEvent: (e) => events.push(e), timeoutMs: req.deadlineMs + 250 });
+  return { answer, events };
+}
+
+/** Sends raw bytes, half-closes, and collects every message until the server closes. */
+function raw(sock: string, bytes: Buffer, halfClose = true): Promise<Message[]> {
+  return new Promise((resolve, reject) => {
+    const reader = new FrameReader();
+    const out: Message[] = [];
+    const c = net.connect(sock, () => {
+      c.write(bytes);
+      if (halfClose) c.end();
+    });
+    c.on('data', (d: Buffer) => out.push(...reader.push(d)));
+    c.on('close', () => resolve(out));
+    c.on('error', reject);
+  });
+}
+
+test('the enrolled face is allowed after looking', async () => {
+  const h = await start([200, 200, 200]);
+  try {
+    const { answer, events } = await ask(h);
+    assert.deepEqual([answer.result, answer.reason], ['allow', 'match']);
+    assert.equal(events[0], 'looking');
+    assert.equal(h.camera.opens, 1);
+    assert.match(h.logs.join('\n'), /msg=answer user=alice service=sudo uid=\d+ pid=\d+ result=allow reason=match/);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('frames_needed consecutive matches are required', async () => {
+  // Alternating genuine/impostor frames never give two matches in a row.
+  const h = await start([200, 100, 200, 100], { config: (c) => (c.verify.frames_needed = 2) });
+  try {
+    const { answer, events } = await ask(h, { deadlineMs: 800 });
+    assert.deepEqual([answer.result, answer.reason], ['deny', 'no-match']);
+    assert.ok(events.includes('retry'));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('another face is denied at the deadline', async () => {
+  const h = await start([100]);
+  try {
+    const { answer, events } = await ask(h, { deadlineMs: 700 });
+    assert.deepEqual([answer.result, answer.reason], ['deny', 'no-match']);
+    assert.deepEqual(events, ['looking', 'retry']);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('dark frames are skipped; only dark frames give too-dark and no-face', async () => {
+  const h = await start([5, 5, 5, 5]);
+  try {
+    const { answer, events } = await ask(h, { deadlineMs: 600 });
+    assert.deepEqual([answer.result, answer.reason], ['unavailable', 'no-face']);
+    assert.ok(events.includes('too-dark'));
+    assert.equal(h.engine.detected, 0, 'dark frames never reach the detector');
+  } finally {
+    await h.stop();
+  }
+  // IR emitter lighting every other frame: the lit frames still authenticate.
+  const h2 = await start([5, 200, 5, 200]);
+  try {
+    assert.equal((await ask(h2)).answer.result, 'allow');
+  } finally {
+    await h2.stop();
+  }
+});
+
+test('refusals that need no camera are immediate and never open it', async () => {
+  const h = await start([200]);
+  try {
+    const cases: Array<[Partial<typeof REQ>, string]> = [
+      [{ user: 'bob' }, 'no-templates'],
+      [{ rhost: 'evil.example.com' }, 'remote-session'],
+      [{ service: 'sshd' }, 'disabled'],
+      [{ user: '../../etc' }, 'bad-request'],
+    ];
+    for (const [over, reason] of cases) {
+      const { answer, events } = await ask(h, over);
+      assert.deepEqual([answer.result, answer.reason], ['unavailable', reason], JSON.stringify(over));
+      assert.deepEqual(events, []);
+    }
+    // Local rhost values still count as local.
+    assert.equal((await ask(h, { rhost: 'localhost' })).answer.result, 'allow');
+    assert.equal(h.camera.opens, 1);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('templates of another model version: model-mismatch', async () => {
+  const h = await start([200]);
+  try {
+    h.store.addFace('carol', 'old', [{ id: MODEL.id, sha256: '0'.repeat(64), vector: fakeEmbedding(200) }]);
+    const { answer } = await ask(h, { user: 'carol' });
+    assert.deepEqual([answer.result, answer.reason], ['unavailable', 'model-mismatch']);
+    assert.equal(h.camera.opens, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a non-root peer may ask only for itself', async () => {
+  const h = await start([200], { peerUid: 1000, userName: (uid) => (uid === 1000 ? 'alice' : null) });
+  try {
+    assert.equal((await ask(h)).answer.result, 'allow');
+    h.store.addFace('bob', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
+    const { answer } = await ask(h, { user: 'bob' });
+    assert.deepEqual([answer.result, answer.reason], ['unavailable', 'not-permitted']);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a real non-root process (nobody) asking for another user is refused', { skip: process.getuid?.() !== 0 && 'needs root to run a client as nobody' }, async () => {
+  const h = await start([200]);
+  try {
+    const script = `
+      const net = require('net');
+      const c = net.connect(process.argv[1], () => c.write(Buffer.from(process.argv[2], 'base64')));
+      c.on('data', (d) => process.stdout.write(d.toString('latin1')));
+      c.on('error', (e) => { console.error(e.message); process.exit(2); });`;
+    const frame = encodeRequest({ ...REQ }).toString('base64');
+    const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', script, h.sock, frame]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    await new Promise((r) => child.on('close', r));
+    assert.match(out, /result=unavailable\nreason=not-permitted\n/);
+    assert.equal(h.camera.opens, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('malformed frames get bad-request or a close, and the daemon keeps serving', async () => {
+  const h = await start([200]);
+  try {
+    const good = encodeRequest(REQ);
+    const bads: Buffer[] = [
+      Buffer.from('GET / HTTP/1.0\r\n\r\n'),
+      Buffer.from([0x46, 0x47, 0x54, 9, 0, 0, 0, 1, 0x41]), // unknown version
+      Buffer.from([0x46, 0x47, 0x54, 1, 0xff, 0xff, 0xff, 0xff]), // oversized: refused before buffering
+      Buffer.from([0x46, 0x47, 0x54, 1, 0, 0, 0, 0]), // zero length
+      good.subarray(0, good.length - 3), // truncated
+      Buffer.concat([good.subarray(0, 12), Buffer.from([0]), good.subarray(13)]), // embedded NUL
+      Buffer.concat([good.subarray(0, 20), Buffer.from([0xc3, 0x28]), good.subarray(22)]), // invalid UTF-8
+      Buffer.from(encodeRequest(REQ).toString('latin1').replace('type=request', 'type=answer!'), 'latin1'),
+    ];
+    for (const b of bads) {
+      const msgs = await raw(h.sock, b);
+      assert.ok(msgs.length <= 1, 'at most one answer');
+      if (msgs[0]) assert.deepEqual(msgs[0], { type: 'answer', result: 'unavailable', reason: 'bad-request' });
+    }
+    // An event where a request belongs, and two requests in one write.
+    const ev = await raw(h.sock, encodeEvent('retry'));
+    assert.deepEqual(ev, [{ type: 'answer', result: 'unavailable', reason: 'bad-request' }]);
+    const two = await raw(h.sock, Buffer.concat([good, good]));
+    assert.deepEqual(two, [{ type: 'answer', result: 'unavailable', reason: 'bad-request' }]);
+    assert.equal(h.camera.opens, 0);
+    assert.equal((await ask(h)).answer.result, 'allow');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('requests queue for the camera within their deadlines', async () => {
+  const h = await start([100]);
+  try {
+    const first = ask(h, { deadlineMs: 1000 });
+    await new Promise((r) => setTimeout(r, 100));
+    const second = ask(h, { deadlineMs: 3000 });
+    const short = ask(h, { deadlineMs: 300 });
+    const [a, b, c] = await Promise.all([first, second, short]);
+    assert.deepEqual([a.answer.result, a.answer.reason], ['deny', 'no-match']);
+    assert.deepEqual(b.events.slice(0, 2), ['queued', 'looking']);
+    assert.deepEqual([b.answer.result, b.answer.reason], ['deny', 'no-match']);
+    assert.deepEqual([c.answer.result, c.answer.reason], ['unavailable', 'busy']);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a client that leaves mid-verification releases the camera at once', async () => {
+  const h = await start([100]);
+  try {
+    await new Promise<void>((resolve) => {
+      const c = net.connect(h.sock, () => c.write(encodeRequest({ ...REQ, deadlineMs: 60_000 })));
+      c.once('data', () => {
+        c.destroy();
+        resolve();
+      });
+    });
+    const { answer, events } = await ask(h, { deadlineMs: 500 });
+    assert.equal(answer.result, 'deny');
+    assert.ok(!events.includes('queued'), 'the camera was free');
+    assert.match(h.logs.join('\n'), /msg="client left"/);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a connection that sends nothing is dropped after the request timeout, others are served meanwhile', async () => {
+  const h = await start([200]);
+  try {
+    const idle = net.connect(h.sock);
+    const closed = new Promise<void>((r) => idle.on('close', () => r()));
+    idle.on('error', () => {});
+    assert.equal((await ask(h)).answer.result, 'allow');
+    await closed;
+    assert.match(h.logs.join('\n'), /no request in time/);
+  } finally {
+    await h.stop();
+  }
+});
