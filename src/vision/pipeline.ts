@@ -1,0 +1,247 @@
+import type { ChipSpec, Embedder } from '../embed/embedder.js';
+import { chipToImage, DLIB_BLAZEFACE_TEMPLATE, flipHorizontal, warpAffine, type Affine, type LandmarkKind } from './align.js';
+import { BlazeFace, type DetectorModel } from './blazeface.js';
+import { decodeImage, toGrey } from './decode.js';
+import type { Landmarker } from './landmarker.js';
+import { assessQuality } from './quality.js';
+import { loadEmbedder, loadLandmarker } from './registry.js';
+import type { Box, Point, Quality, RawImage } from './types.js';
+
+/** `blazeface`: align on the detector's eye/nose/mouth keypoints (no extra model). */
+export type LandmarkerId = 'blazeface' | '68' | 'facemesh';
+
+export interface PipelineOptions {
+  /** Embedder ids, e.g. ['face-api'] or ['face-api', 'faceres']; the first is the default one. */
+  embedders?: string[];
+  landmarker?: LandmarkerId;
+  /** ONNX Runtime intra-op threads for every model; undefined lets ORT choose. */
+  intraOpThreads?: number;
+  detector?: DetectorModel;
+  /** Minimum detector score (default 0.5). */
+  minScore?: number;
+  /** Embed the chip and its mirror image and sum the two L2-normalised embeddings. */
+  flipTTA?: boolean;
+}
+
+export interface AnalyzeOptions {
+  /** The image is already a tight face crop (e.g. ORL): no detection, the whole image is the face box. */
+  cropped?: boolean;
+  /** At most this many faces, best first (default: all). */
+  maxFaces?: number;
+  /** Skip embedding (detection, landmarks, alignment and quality only), e.g. for live feedback. */
+  embed?: boolean;
+}
+
+export interface StageTimings {
+  decode?: number;
+  detect: number;
+  landmarks: number;
+  align: number;
+  /** Per embedder id, including flip TTA when enabled. */
+  embed: Record<string, number>;
+  total: number;
+}
+
+export interface FaceResult {
+  box: Box;
+  /** Detector score; 1 for `cropped` input. */
+  score: number;
+  /** BlazeFace's 6 keypoints (empty for cropped input when the detector saw nothing). */
+  keypoints: Point[];
+  /** The landmarks the face was aligned on, in source pixels (68 iBUG points, or eyes/nose/mouth). */
+  landmarks: Point[];
+  landmarkKind: LandmarkKind;
+  quality: Quality;
+  /** Aligned RGB chip per embedder id. */
+  chips: Record<string, RawImage>;
+  /**
+   * Per embedder id: the raw embedding, or with flip TTA the sum of the L2-normalised embeddings of the chip and
+   * its mirror. Compare with cosine similarity.
+   */
+  embeddings: Record<string, Float32Array>;
+}
+
+export interface AnalyzeResult {
+  width: number;
+  height: number;
+  faces: FaceResult[];
+  timings: StageTimings;
+}
+
+/** Default chip for quality measurement when no embedder is loaded: dlib's 150 px, 25 % padding. */
+const QUALITY_CHIP: ChipSpec = { size: 150, padding: 0.25 };
+
+// MediaPipe face mesh indices for eye corners, nose tip and inner lips (subject's right eye first).
+const MESH_R_EYE = [33, 133];
+const MESH_L_EYE = [362, 263];
+const MESH_NOSE = [1];
+const MESH_MOUTH = [13, 14];
+
+function mean(points: readonly Point[], idx: readonly number[]): Point {
+  let x = 0;
+  let y = 0;
+  for (const i of idx) {
+    const p = points[i];
+    if (!p) throw new Error(`landmark ${i} missing`);
+    x += p.x;
+    y += p.y;
+  }
+  return { x: x / idx.length, y: y / idx.length };
+}
+
+function chipKey(spec: ChipSpec): string {
+  const t = (spec as { template?: unknown }).template;
+  return `${spec.size}/${spec.padding}/${typeof t === 'string' ? t : 'dlib'}`;
+}
+
+function l2normalise(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
+  const k = s > 0 ? 1 / Math.sqrt(s) : 0;
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! * k;
+  return out;
+}
+
+/**
+ * The face pipeline: detect (BlazeFace) → landmarks → similarity alignment to each embedder's chip → quality →
+ * embeddings. Load once, then call `analyze` per image or camera frame.
+ */
+export class FacePipeline {
+  private constructor(
+    readonly detector: BlazeFace,
+    readonly landmarker: Landmarker | undefined,
+    readonly embedders: readonly Embedder[],
+    readonly options: Readonly<PipelineOptions>,
+  ) {}
+
+  static async load(opts: PipelineOptions = {}): Promise<FacePipeline> {
+    const threads = opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {};
+    const ids = opts.embedders ?? ['face-api'];
+    if (new Set(ids).size !== ids.length) throw new Error('embedders: duplicate id');
+    const detector = await BlazeFace.load({ model: opts.detector ?? 'front', ...threads, ...(opts.minScore !== undefined ? { minScore: opts.minScore } : {}) });
+    const embedders: Embedder[] = [];
+    let landmarker: Landmarker | undefined;
+    try {
+      const lm = opts.landmarker ?? 'blazeface';
+      if (lm !== 'blazeface') landmarker = await loadLandmarker(lm, threads);
+      for (const id of ids) embedders.push(await loadEmbedder(id, threads));
+    } catch (err) {
+      await Promise.allSettled([detector.close(), landmarker?.close(), ...embedders.map((e) => e.close())]);
+      throw err;
+    }
+    return new FacePipeline(detector, landmarker, embedders, { ...opts, embedders: ids });
+  }
+
+  /** Embedder ids in use; the first is the default model. */
+  get embedderIds(): string[] {
+    return this.embedders.map((e) => e.id);
+  }
+
+  /** Decodes an encoded image (JPEG, PNG, PGM, …) and analyses it; the decode time is reported too. */
+  async analyzeEncoded(bytes: Uint8Array, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+    const t0 = performance.now();
+    const img = await decodeImage(bytes);
+    const decode = performance.now() - t0;
+    const res = await this.analyze(img, opts);
+    res.timings.decode = decode;
+    res.timings.total += decode;
+    return res;
+  }
+
+  async analyze(image: RawImage, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+    const t0 = performance.now();
+    const timings: StageTimings = { detect: 0, landmarks: 0, align: 0, embed: {}, total: 0 };
+    for (const e of this.embedders) timings.embed[e.id] = 0;
+    const maxFaces = opts.maxFaces ?? Infinity;
+
+    // 1. Detection (or the whole crop as the face).
+    let t = performance.now();
+    let found: { box: Box; score: number; keypoints: Point[] }[];
+    if (opts.cropped) {
+      const box = { x: 0, y: 0, width: image.width, height: image.height };
+      let keypoints: Point[] = [];
+      if (!this.landmarker) {
+        // Alignment needs eyes/nose/mouth: ask the detector with a low bar, else assume a centred frontal face.
+        const [d] = await this.detector.detect(image, { maxFaces: 1, minScore: 0.05 });
+        keypoints = d ? d.keypoints : DLIB_BLAZEFACE_TEMPLATE.map((p) => ({ x: p.x * image.width, y: p.y * image.height }));
+      }
+      found = maxFaces >= 1 ? [{ box, score: 1, keypoints }] : [];
+    } else {
+      found = await this.detector.detect(image, { maxFaces });
+    }
+    timings.detect = performance.now() - t;
+
+    const faces: FaceResult[] = [];
+    for (const f of found) {
+      // 2. Landmarks.
+      t = performance.now();
+      let landmarks: Point[];
+      let kind: LandmarkKind;
+      if (this.landmarker) {
+        const pts = await this.landmarker.detect(image, f.box);
+        if (pts.length === 68) {
+          landmarks = pts;
+          kind = 'ibug68';
+        } else if (pts.length >= 468) {
+          landmarks = [mean(pts, MESH_R_EYE), mean(pts, MESH_L_EYE), mean(pts, MESH_NOSE), mean(pts, MESH_MOUTH)];
+          kind = 'blazeface6';
+        } else {
+          throw new Error(`landmarker ${this.landmarker.id} returned ${pts.length} points`);
+        }
+      } else {
+        landmarks = f.keypoints;
+        kind = 'blazeface6';
+      }
+      timings.landmarks += performance.now() - t;
+
+      // 3. Alignment: one chip per distinct chip layout.
+      t = performance.now();
+      const byLayout = new Map<string, RawImage>();
+      const chips: Record<string, RawImage> = {};
+      const specs = this.embedders.length ? this.embedders.map((e) => [e.id, e.chip] as const) : [['quality', QUALITY_CHIP] as const];
+      let firstChip: RawImage | undefined;
+      for (const [id, spec] of specs) {
+        const key = chipKey(spec);
+        let chip = byLayout.get(key);
+        if (!chip) {
+          const tmpl = (spec as { template?: unknown }).template;
+          const m: Affine = chipToImage(kind, landmarks, { size: spec.size, padding: spec.padding, template: tmpl === 'arcface' ? 'arcface' : 'dlib' });
+          chip = warpAffine(image, m, spec.size, 3);
+          byLayout.set(key, chip);
+        }
+        firstChip ??= chip;
+        chips[id] = chip;
+      }
+      const grey = firstChip!;
+      const quality = assessQuality(kind, landmarks, toGrey(grey));
+      timings.align += performance.now() - t;
+
+      // 4. Embeddings.
+      const embeddings: Record<string, Float32Array> = {};
+      if (opts.embed !== false) {
+        for (const e of this.embedders) {
+          t = performance.now();
+          const chip = chips[e.id]!;
+          if (this.options.flipTTA) {
+            const a = l2normalise(await e.embed(chip));
+            const b = l2normalise(await e.embed(flipHorizontal(chip)));
+            for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+            embeddings[e.id] = a;
+          } else {
+            embeddings[e.id] = await e.embed(chip);
+          }
+          timings.embed[e.id]! += performance.now() - t;
+        }
+      }
+      faces.push({ box: f.box, score: f.score, keypoints: f.keypoints, landmarks, landmarkKind: kind, quality, chips, embeddings });
+    }
+    timings.total = performance.now() - t0;
+    return { width: image.width, height: image.height, faces, timings };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.detector.close(), this.landmarker?.close(), ...this.embedders.map((e) => e.close())]);
+  }
+}
+
