@@ -89,3 +89,11 @@ test('the pinned face-api weights decode exactly as tfjs decodes them', () => {
     for (const [name, w] of ours) assert.deepEqual(w.data, theirs[name]!.dataSync(), name);
   }
 });
+
+test('the ONNX conversion is reproducible byte for byte (templates pin the model digest)', async () => {
+  const { FACEAPI_BUILDERS } = await import('../src/models/faceapi/index.js');
+  const { sha256 } = await import('../src/models/build/fetch.js');
+  for (const b of FACEAPI_BUILDERS) {
+    assert.equal(sha256(await b.build(os.tmpdir())), sha256(await b.build(os.tmpdir())), b.id);
+  }
+});

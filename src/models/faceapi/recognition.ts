@@ -100,16 +100,16 @@ function residual(g: OnnxGraphBuilder, map: WeightMap, prefix: string, at: Stage
 function residualDown(g: OnnxGraphBuilder, map: WeightMap, prefix: string, at: Stage, cout: number): Stage {
   const a = convLayer(g, map, `${prefix}/conv1`, at, cout, true, true);
   const b = convLayer(g, map, `${prefix}/conv2`, a, cout, false, false);
-  let pooled = g.node(
-    'AveragePool',
-    [at.x],
-    { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) },
-    `${prefix}/pool`,
-  );
   const pooledSize = Math.floor((at.size - 2) / 2) + 1;
+  let pooled: string;
   if (cout !== at.channels) {
-    const pads = g.constInt64(`${prefix}/chpad`, [0, 0, 0, 0, 0, cout - at.channels, 0, 0]);
-    pooled = g.node('Pad', [pooled, pads], {}, `${prefix}/pool_pad`);
+    // 2×2 average pool + zero channels as one stride-2 conv (0.25 on the channel diagonal): ONNX Runtime keeps
+    // a Conv in its blocked NCHWc layout, whereas a Pad would force layout reorders through the rest of the net.
+    const w = new Float32Array(cout * at.channels * 4);
+    for (let c = 0; c < at.channels; c++) w.fill(0.25, (c * at.channels + c) * 4, (c * at.channels + c + 1) * 4);
+    pooled = conv2d(g, at.x, { weight: w, cin: at.channels, cout, kernel: 2, stride: 2 }, `${prefix}/pool`);
+  } else {
+    pooled = g.node('AveragePool', [at.x], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }, `${prefix}/pool`);
   }
   let main = b.x;
   if (pooledSize !== b.size) {
@@ -121,10 +121,10 @@ function residualDown(g: OnnxGraphBuilder, map: WeightMap, prefix: string, at: S
   return { x: g.node('Relu', [sum], {}, `${prefix}/out`), size: pooledSize, channels: cout };
 }
 
-export function buildRecognitionGraph(map: WeightMap): Uint8Array {
+export function buildRecognitionGraph(map: WeightMap, batch: number | 'N' = 'N'): Uint8Array {
   const g = new OnnxGraphBuilder('faceapi-recognition');
   const S = RECOGNITION_INPUT_SIZE;
-  const input = g.input('input', ['N', 3, S, S]);
+  const input = g.input('input', [batch, 3, S, S]);
 
   const first = foldConvScale(map, 'conv32_down', 7, 3, 32, { mean: FACEAPI_MEAN_RGB, divisor: FACEAPI_INPUT_DIVISOR });
   // 7×7 stride-2 "valid": no padding, so folding the normalisation into it is exact.

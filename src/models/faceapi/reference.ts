@@ -94,9 +94,9 @@ export class FaceApiReference {
   /**
    * face-api's landmarks for a face box as its pipeline computes them: crop the box from the image tensor
    * (extractFaceTensors; integer boxes inside the image), run FaceLandmark68Net (which pads to a square and
-   * resizes to 112), shift back by the box origin. Also returns the raw 136 network outputs.
+   * resizes to 112), shift back by the box origin. With `raw`, also the 136 network outputs.
    */
-  async landmarks(image: RawImage, box: Box): Promise<{ points: Point[]; raw: Float32Array }> {
+  async landmarks(image: RawImage, box: Box, raw = true): Promise<{ points: Point[]; raw?: Float32Array }> {
     const { tf } = this.api;
     const { x, y, width, height } = box;
     if (![x, y, width, height].every(Number.isInteger) || x < 0 || y < 0 || x + width > image.width || y + height > image.height) {
@@ -110,17 +110,16 @@ export class FaceApiReference {
       const lm = Array.isArray(res) ? res[0] : res;
       if (!lm) throw new Error('no landmarks');
       const points = lm.positions.map((p) => ({ x: p.x + x, y: p.y + y }));
-      // runNet is synchronous and allocates inside a tidy() of face-api's own; wrap it in a scope so nothing leaks.
+      if (!raw) return { points };
+      // runNet allocates outside any tidy() of ours; a scope frees what it leaves behind.
       tf.engine().startScope();
-      let raw: Float32Array;
       try {
         const { toNetInput } = this.api as unknown as { toNetInput(x: TfTensor): Promise<unknown> };
         const out = net.runNet(await toNetInput(crop));
-        raw = Float32Array.from(await out.data());
+        return { points, raw: Float32Array.from(await out.data()) };
       } finally {
         tf.engine().endScope();
       }
-      return { points, raw };
     } finally {
       crop.dispose();
       img.dispose();
