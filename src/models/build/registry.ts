@@ -1,4 +1,5 @@
 import { FACEAPI_BUILDERS } from '../faceapi/index.js';
+import { HUMAN_BUILDERS } from '../tfjs/human.js';
 
 /** Converters that turn pinned npm weights into ONNX. Each adds itself here. */
 export interface ModelBuilder {
@@ -11,3 +12,4 @@ export interface ModelBuilder {
 
 export const BUILDERS: ModelBuilder[] = [];
 BUILDERS.push(...FACEAPI_BUILDERS);
+BUILDERS.push(...HUMAN_BUILDERS);
