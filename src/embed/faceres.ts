@@ -1,0 +1,129 @@
+/**
+ * Human's `faceres` (HSE FaceRes, a MobileNet trained by A. Savchenko on VGGFace2) on ONNX Runtime: a 1024-d
+ * descriptor, the `global_pooling/Mean` output (the one Human keeps as `descriptor`; the other two outputs
+ * are its age and gender heads).
+ *
+ * Input convention, from Human 3.3.6 src/face/faceres.ts + facemesh.ts: the face tensor is the BlazeFace box
+ * enlarged 1.4× (config.face.detector.scale) and squared, unrotated, scaled to 0..1; faceres resizes it to
+ * 224×224 and multiplies by 255. So the network sees RGB 0..255, no mean/std normalisation, with about 20 %
+ * of the face box added on each side. The closest chip in our dlib-template convention is padding 0.2
+ * (the 68-point template spans roughly the BlazeFace box); unlike Human we also level the eyes, which the
+ * network tolerates better than a tilted face.
+ */
+import ort from 'onnxruntime-node';
+import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import type { RawImage } from '../vision/types.js';
+import type { ChipSpec, Embedder } from './embedder.js';
+
+export const FACERES_MODEL_ID = 'human-faceres';
+export const FACERES_INPUT = 'input_1';
+export const FACERES_DESCRIPTOR = 'global_pooling/Mean';
+export const FACERES_SIZE = 224;
+export const FACERES_DIM = 1024;
+export const FACERES_CHIP: ChipSpec = { size: FACERES_SIZE, padding: 0.2 };
+
+/**
+ * Writes an 8-bit RGB or grey chip as NHWC float 0..255 into `dst` at `offset` (grey replicated to RGB: IR
+ * cameras give grey and the network wants three channels).
+ */
+export function chipToNhwc255(chip: RawImage, size: number, dst: Float32Array, offset = 0): void {
+  if (chip.width !== size || chip.height !== size) {
+    throw new Error(`face chip must be ${size}×${size}, got ${chip.width}×${chip.height}`);
+  }
+  const n = size * size;
+  if (chip.channels !== 1 && chip.channels !== 3) throw new Error(`face chip must have 1 or 3 channels, got ${String(chip.channels)}`);
+  if (chip.data.length !== n * chip.channels) {
+    throw new Error(`face chip data holds ${chip.data.length} bytes, expected ${n * chip.channels}`);
+  }
+  if (dst.length < offset + 3 * n) throw new Error('input buffer too small');
+  const src = chip.data;
+  if (chip.channels === 3) {
+    for (let i = 0; i < 3 * n; i++) dst[offset + i] = src[i] as number;
+  } else {
+    for (let i = 0, j = offset; i < n; i++, j += 3) {
+      const v = src[i] as number;
+      dst[j] = v;
+      dst[j + 1] = v;
+      dst[j + 2] = v;
+    }
+  }
+}
+
+export class FaceresEmbedder implements Embedder {
+  readonly id = 'faceres';
+  readonly dim = FACERES_DIM;
+  readonly chip: ChipSpec = FACERES_CHIP;
+  readonly modelSha256: string;
+  private readonly input: Float32Array;
+  private readonly tensor: ort.Tensor;
+  /** The input buffer is shared and ORT reads it while run() is pending: serialise calls. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(private readonly model: LoadedModel) {
+    this.modelSha256 = model.sha256;
+    const s = FACERES_SIZE;
+    this.input = new Float32Array(s * s * 3);
+    this.tensor = new ort.Tensor('float32', this.input, [1, s, s, 3]);
+  }
+
+  static async load(opts: SessionOptions = {}): Promise<FaceresEmbedder> {
+    const model = await loadModel(FACERES_MODEL_ID, opts);
+    if (!model.session.inputNames.includes(FACERES_INPUT) || !model.session.outputNames.includes(FACERES_DESCRIPTOR)) {
+      await model.session.release();
+      throw new Error(`${FACERES_MODEL_ID}.onnx lacks input ${FACERES_INPUT} or output ${FACERES_DESCRIPTOR}; rebuild models`);
+    }
+    return new FaceresEmbedder(model);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(tensor: ort.Tensor, n: number): Promise<Float32Array> {
+    if (this.closed) throw new Error('faceres embedder is closed');
+    // Fetch only the descriptor; the age/gender heads are not needed.
+    const out = await this.model.session.run({ [FACERES_INPUT]: tensor }, [FACERES_DESCRIPTOR]);
+    const d = out[FACERES_DESCRIPTOR];
+    if (!d || !(d.data instanceof Float32Array) || d.data.length !== n * FACERES_DIM) {
+      throw new Error('faceres returned no descriptor of the expected size');
+    }
+    return d.data;
+  }
+
+  /** Raw 1024-d descriptor of a 224×224 RGB or grey chip (ORT returns a fresh array per run). */
+  embed(chip: RawImage): Promise<Float32Array> {
+    return this.serial(async () => {
+      chipToNhwc255(chip, FACERES_SIZE, this.input);
+      return this.run(this.tensor, 1);
+    });
+  }
+
+  /** Embeds several chips in one run; one descriptor per chip (views into one buffer). */
+  embedBatch(chips: readonly RawImage[]): Promise<Float32Array[]> {
+    if (chips.length === 0) return Promise.resolve([]);
+    if (chips.length === 1) return this.embed(chips[0] as RawImage).then((d) => [d]);
+    return this.serial(async () => {
+      const s = FACERES_SIZE;
+      const per = s * s * 3;
+      const buf = new Float32Array(per * chips.length);
+      chips.forEach((c, i) => chipToNhwc255(c, s, buf, i * per));
+      const all = await this.run(new ort.Tensor('float32', buf, [chips.length, s, s, 3]), chips.length);
+      return chips.map((_, i) => all.subarray(i * FACERES_DIM, (i + 1) * FACERES_DIM));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    await this.model.session.release();
+  }
+}
+
+/** Loads the faceres embedder (models/human-faceres.onnx, digest-checked). */
+export function loadFaceres(opts: SessionOptions = {}): Promise<FaceresEmbedder> {
+  return FaceresEmbedder.load(opts);
+}
