@@ -140,3 +140,33 @@ test('FaceLandmark68Net on ONNX matches face-api on tfjs: lfw-dev faces', { skip
     await checkLandmarks(t, name, image, { x: 66, y: 62, width: 118, height: 130 });
   }
 });
+
+test('the vision registry loads the face-api embedder and 68-point landmarker by id', async () => {
+  const { loadEmbedder, loadLandmarker } = await import('../src/vision/registry.js');
+  const e = await loadEmbedder('face-api', { intraOpThreads: 1 });
+  const l = await loadLandmarker('68', { intraOpThreads: 1 });
+  try {
+    assert.equal(e.id, 'face-api');
+    assert.equal(e.dim, 128);
+    assert.deepEqual(e.chip, { size: 150, padding: 0.25 });
+    assert.equal(l.count, 68);
+    const d = await e.embed(syntheticImage(150, 150, 3, 9));
+    assert.deepEqual(d, await embedder.embed(syntheticImage(150, 150, 3, 9)));
+  } finally {
+    await e.close();
+    await l.close();
+  }
+});
+
+test('concurrent embed and detect calls do not trample the shared input buffer', async () => {
+  const chips = [1, 2, 3, 4].map((s) => syntheticImage(150, 150, s % 2 ? 3 : 1, s));
+  const sequential: Float32Array[] = [];
+  for (const c of chips) sequential.push(await embedder.embed(c));
+  const concurrent = await Promise.all(chips.map((c) => embedder.embed(c)));
+  concurrent.forEach((d, i) => assert.deepEqual(d, sequential[i]));
+
+  const img = syntheticImage(200, 200, 3, 17);
+  const boxes = [{ x: 10, y: 10, width: 100, height: 120 }, { x: 60, y: 40, width: 130, height: 110 }];
+  const one = [await landmarker.detect(img, boxes[0]!), await landmarker.detect(img, boxes[1]!)];
+  assert.deepEqual(await Promise.all(boxes.map((b) => landmarker.detect(img, b))), one);
+});

@@ -108,3 +108,8 @@ export class FaceRecNetEmbedder implements Embedder {
     await this.model.session.release();
   }
 }
+
+/** Module-level factory, the convention src/vision/registry.ts looks for first. */
+export function load(opts: SessionOptions = {}): Promise<FaceRecNetEmbedder> {
+  return FaceRecNetEmbedder.load(opts);
+}

@@ -176,3 +176,8 @@ export class FaceApiLandmarker implements Landmarker {
     await this.model.session.release();
   }
 }
+
+/** Module-level factory, the convention src/vision/registry.ts looks for first. */
+export function load(opts: SessionOptions = {}): Promise<FaceApiLandmarker> {
+  return FaceApiLandmarker.load(opts);
+}
