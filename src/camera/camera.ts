@@ -60,7 +60,11 @@ export interface Frame {
   image: RawImage;
   /** Capture time in the performance.now() time base (CLOCK_MONOTONIC), in milliseconds. */
   timestampMs: number;
-  /** Increases by one per delivered frame, from 0; gaps mean the device dropped frames. */
+  /**
+   * 0 for the first frame of the session. Replay: +1 per frame. V4L2: the driver's frame counter relative to the
+   * first frame, so a gap means frames were skipped (the consumer was slower than the camera: the newest frame is
+   * always delivered, older queued ones are dropped).
+   */
   sequence: number;
 }
 

@@ -1,8 +1,10 @@
 // Private stop-gap decoder for replay until the shared src/vision/decode.ts lands on main: sharp for
 // JPEG/PNG/WebP, a small parser for binary PGM/PPM (which sharp's bundled libvips does not read).
 import fs from 'node:fs/promises';
-import sharp from 'sharp';
+import type sharpDefault from 'sharp';
 import type { RawImage } from '../vision/types.js';
+
+let sharpModule: Promise<typeof sharpDefault> | null = null;
 
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0b || b === 0x0c;
@@ -54,7 +56,9 @@ export function parsePnm(buf: Uint8Array): RawImage {
 /** Decodes bytes to 8-bit grey (1 channel) or RGB (3 channels); alpha is dropped. */
 export async function decodeImageBytes(buf: Uint8Array): Promise<RawImage> {
   if (buf.length >= 2 && buf[0] === 0x50 && (buf[1] === 0x35 || buf[1] === 0x36)) return parsePnm(buf);
-  const input = sharp(buf, { failOn: 'error' });
+  // Loaded on first use: a directory of PGM files (the ORL faces) never needs libvips.
+  sharpModule ??= import('sharp').then((m) => m.default);
+  const input = (await sharpModule)(buf, { failOn: 'error' });
   // sharp converts to sRGB on output; keep grey sources (IR captures saved as grey JPEG/PNG) at one channel.
   const meta = await input.metadata();
   const grey = meta.channels === 1 || meta.channels === 2 || meta.space === 'b-w';
