@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CameraError, type Camera, type CameraInfo, type Frame, type OpenOptions, type OutputMode } from './camera.js';
-import { decodeImageFile } from './decode-file.js';
+import { decodeImage, toGrey } from '../vision/decode.js';
 import type { RawImage } from '../vision/types.js';
 
 const IMAGE_FILE = /\.(jpe?g|png|pgm|ppm|pnm|webp)$/i;
@@ -38,14 +38,9 @@ export async function listReplayFiles(dir: string): Promise<string[]> {
 
 export function toOutput(image: RawImage, mode: OutputMode): RawImage {
   if (mode === 'auto' || (mode === 'grey' && image.channels === 1) || (mode === 'rgb' && image.channels === 3)) return image;
+  if (mode === 'grey') return toGrey(image);
   const n = image.width * image.height;
   const src = image.data;
-  if (mode === 'grey') {
-    const out = new Uint8Array(n);
-    // BT.601 luma in fixed point: (77 R + 150 G + 29 B) / 256.
-    for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = (77 * src[j]! + 150 * src[j + 1]! + 29 * src[j + 2]! + 128) >> 8;
-    return { width: image.width, height: image.height, channels: 1, data: out };
-  }
   const out = new Uint8Array(n * 3);
   for (let i = 0, j = 0; i < n; i++, j += 3) {
     const v = src[i]!;
@@ -121,7 +116,7 @@ class ReplayCamera implements Camera {
     const inFlight = this.pending.get(index);
     if (inFlight) return inFlight;
     const file = this.files[index]!;
-    const p = decodeImageFile(file).then(
+    const p = fs.readFile(file).then(decodeImage).then(
       (img) => {
         const out = toOutput(img, this.opts.output);
         this.remember(index, out);
