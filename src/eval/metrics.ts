@@ -176,3 +176,13 @@ export function bestAccuracyThreshold(scores: Scores, same: readonly boolean[]):
   }
   return { threshold: bestT, accuracy: best / n };
 }
+
+/** Median (mean of the middle two for even n) and 95th percentile (nearest rank) of timings. */
+export function timingSummary(values: readonly number[]): { p50: number; p95: number; n: number } {
+  const s = Float64Array.from(values).sort();
+  const n = s.length;
+  if (n === 0) return { p50: NaN, p95: NaN, n };
+  const p50 = n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+  const p95 = s[Math.max(0, Math.ceil(0.95 * n) - 1)]!;
+  return { p50, p95, n };
+}

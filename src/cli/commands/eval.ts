@@ -1,0 +1,203 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { listDataset, limitDataset } from '../../eval/dataset.js';
+import { EmbeddingCache } from '../../eval/embeddings.js';
+import { FUSION, evaluateDataset, evaluateLfw, rocSeries, type EvalOutput, type EvalReport, type EvalSettings } from '../../eval/evaluate.js';
+import { readLfwPairs } from '../../eval/lfw-pairs.js';
+import { operatingPoint, sortDescending } from '../../eval/metrics.js';
+import { pipelineSource } from '../../eval/pipeline-source.js';
+import { rocSvg } from '../../eval/roc-svg.js';
+import {
+  CALIBRATION_FARS,
+  farKey,
+  mergeCalibration,
+  validateCalibration,
+  type CalibrationScoring,
+  type CalibrationTable,
+} from '../../match/calibration.js';
+import type { Aggregation } from '../../match/templates.js';
+import { FacePipeline, type LandmarkerId } from '../../vision/pipeline.js';
+
+/** The settings facegate ships with (docs/accuracy.md says why); the calibration tables are measured with them. */
+export const DEFAULT_EVAL = {
+  model: 'face-api',
+  aggregation: 'mean' as Aggregation,
+  gallery: 5,
+  landmarker: 'blazeface' as LandmarkerId,
+  flip: true,
+};
+
+interface EvalCliOptions {
+  dataset: string;
+  model: string;
+  cropped?: boolean;
+  pairs?: string;
+  json?: boolean;
+  plot?: string;
+  aggregation: Aggregation;
+  k: number;
+  gallery: number;
+  landmarker: LandmarkerId;
+  flip: boolean;
+  threads?: number;
+  identities?: number;
+  perIdentity?: number;
+  fusionWeight: number;
+  writeCalibration?: string;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function weight(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be between 0 and 1');
+  return n;
+}
+
+const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(2)} %`);
+const num = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
+
+export function formatReport(r: EvalReport): string {
+  const lines: string[] = [];
+  lines.push(`dataset ${r.dataset}  model ${r.model}  ${JSON.stringify(r.settings)}`);
+  lines.push(`images ${r.images}, faces found ${r.faces_found}, no face ${r.no_face.length}, undecodable ${r.undecodable.length}`);
+  for (const f of r.no_face) lines.push(`  no face: ${f}`);
+  for (const u of r.undecodable) lines.push(`  undecodable: ${u.file}: ${u.error}`);
+  if (r.pairs) {
+    const p = r.pairs;
+    lines.push(`pairs: ${p.genuine} genuine, ${p.impostor} impostor, EER ${pct(p.eer)}`);
+    for (const [k, tar] of Object.entries(p.tar_at_far)) {
+      lines.push(`  FAR ${k}: TAR ${pct(tar)}  threshold ${num(p.threshold_at_far[k as keyof typeof p.threshold_at_far])}`);
+    }
+  }
+  if (r.unlock) {
+    const u = r.unlock;
+    lines.push(`unlock: ${u.genuine} genuine attempts, ${u.impostor} impostor attempts, EER ${pct(u.eer)}`);
+    for (const [k, frr] of Object.entries(u.frr_at_far)) {
+      const key = k as keyof typeof u.frr_at_far;
+      lines.push(
+        frr === null
+          ? `  FAR ${k}: not resolvable with ${u.impostor} impostor attempts`
+          : `  FAR ${k}: FRR ${pct(frr)} (${u.false_rejects_at_far[key]}/${u.genuine} rejected, ${u.false_accepts_at_far[key]} false accepts)  threshold ${num(u.threshold_at_far[key])}`,
+      );
+    }
+  }
+  if (r.lfw) {
+    lines.push(`lfw: ${r.lfw.pairs} pairs, ${r.lfw.folds.length}-fold accuracy ${pct(r.lfw.accuracy)} ± ${pct(r.lfw.std)}`);
+    if (r.lfw.missing.length) lines.push(`  ${r.lfw.missing.length} images named in the pairs file are missing (their pairs count as "different")`);
+  }
+  return lines.join('\n');
+}
+
+/** Turns this run's unlock scores into a calibration source and merges it into FILE. */
+function writeCalibration(file: string, out: EvalOutput, opts: EvalCliOptions, scoring: CalibrationScoring, sha: string | null): CalibrationTable {
+  const u = out.scores.unlock;
+  if (!u) throw new Error('--write-calibration needs the unlock protocol (not --pairs)');
+  const g = sortDescending(u.genuine);
+  const im = sortDescending(u.impostor);
+  const thresholds: Record<string, number> = {};
+  for (const far of CALIBRATION_FARS) {
+    const op = operatingPoint(g, im, far);
+    if (op) thresholds[farKey(far)] = op.threshold;
+  }
+  const command = [
+    'facegate eval',
+    `--dataset ${path.relative(process.cwd(), opts.dataset) || '.'}`,
+    `--model ${opts.model}`,
+    opts.cropped ? '--cropped' : '',
+    `--write-calibration ${path.relative(process.cwd(), file)}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  let existing: CalibrationTable | null = null;
+  if (fs.existsSync(file)) existing = validateCalibration(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+  const table = mergeCalibration(existing, opts.model, sha, scoring, path.basename(path.resolve(opts.dataset)), {
+    protocol: 'unlock',
+    genuine: g.length,
+    impostor: im.length,
+    thresholds,
+    command,
+  });
+  fs.writeFileSync(file, JSON.stringify(table, null, 2) + '\n');
+  return table;
+}
+
+async function runEval(opts: EvalCliOptions): Promise<void> {
+  if (opts.writeCalibration && opts.model === FUSION) throw new Error('--write-calibration is for a single model');
+  const fusionModels: [string, string] = ['face-api', 'faceres'];
+  const embedders = opts.model === FUSION ? [...fusionModels] : [opts.model];
+  const settings: EvalSettings = {
+    model: opts.model,
+    aggregation: { aggregation: opts.aggregation, k: opts.k },
+    gallery: opts.gallery,
+    fusionModels,
+    fusionWeight: opts.fusionWeight,
+  };
+  const extra = { cropped: Boolean(opts.cropped), landmarker: opts.landmarker, flip_tta: opts.flip };
+  // Validate the inputs before spending seconds loading models.
+  const pairs = opts.pairs ? readLfwPairs(opts.pairs) : undefined;
+  const ds = pairs ? undefined : limitDataset(listDataset(opts.dataset), opts.identities, opts.perIdentity);
+
+  const pipeline = await FacePipeline.load({
+    embedders,
+    landmarker: opts.landmarker,
+    flipTTA: opts.flip,
+    ...(opts.threads !== undefined ? { intraOpThreads: opts.threads } : {}),
+  });
+  try {
+    const cache = new EmbeddingCache(pipelineSource(pipeline, { cropped: Boolean(opts.cropped) }));
+    const out = pairs
+      ? await evaluateLfw(opts.dataset, pairs, cache, settings, extra, (p) => fs.existsSync(p))
+      : await evaluateDataset(ds!, cache, settings, extra);
+    if (opts.plot) {
+      const series = rocSeries(out);
+      if (series.length === 0) throw new Error('--plot needs the pairs/unlock protocols (not --pairs)');
+      fs.writeFileSync(opts.plot, rocSvg(series, `ROC: ${path.basename(path.resolve(opts.dataset))}, ${opts.model}`));
+    }
+    if (opts.writeCalibration) {
+      const sha = pipeline.embedders.find((e) => e.id === opts.model)?.modelSha256 ?? null;
+      const scoring: CalibrationScoring = {
+        aggregation: opts.aggregation,
+        ...(opts.aggregation === 'topk' ? { k: opts.k } : {}),
+        gallery: opts.gallery,
+        landmarker: opts.landmarker,
+        flip_tta: opts.flip,
+      };
+      writeCalibration(opts.writeCalibration, out, opts, scoring, sha);
+    }
+    if (opts.json) process.stdout.write(JSON.stringify(out.report, null, 2) + '\n');
+    else process.stdout.write(formatReport(out.report) + '\n');
+  } finally {
+    await pipeline.close();
+  }
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('measure accuracy on a folder of <identity>/<image> (pairs, unlock and LFW 10-fold protocols)')
+    .requiredOption('--dataset <dir>', 'dataset root: one folder per person')
+    .addOption(new Option('--model <id>', 'embedder to score with').choices(['face-api', 'faceres', FUSION]).default(DEFAULT_EVAL.model))
+    .option('--cropped', 'images are tight face crops (e.g. ORL): skip detection, still align')
+    .option('--pairs <file>', 'LFW pairs.txt: score only its pairs, report 10-fold accuracy')
+    .option('--json', 'print the report as JSON (keys in docs/eval.md)')
+    .option('--plot <svg>', 'write the ROC curves as SVG')
+    .addOption(new Option('--aggregation <how>', 'templates → one score').choices(['mean', 'max', 'topk']).default(DEFAULT_EVAL.aggregation))
+    .option('--k <n>', 'k for --aggregation topk', positiveInt, 2)
+    .option('--gallery <n>', 'unlock protocol: enrolled images per person', positiveInt, DEFAULT_EVAL.gallery)
+    .addOption(new Option('--landmarker <id>', 'landmarks to align on').choices(['blazeface', '68', 'facemesh']).default(DEFAULT_EVAL.landmarker))
+    .option('--no-flip', 'no flip test-time augmentation')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads', positiveInt)
+    .option('--identities <n>', 'only the first N people (quick runs)', positiveInt)
+    .option('--per-identity <n>', 'only the first N images of each person', positiveInt)
+    .option('--fusion-weight <w>', 'weight of face-api in --model fusion', weight, 0.5)
+    .option('--write-calibration <file>', 'add this dataset\'s unlock thresholds to a calibration table (JSON)')
+    .action(async (opts: EvalCliOptions) => {
+      await runEval(opts);
+    });
+}
