@@ -53,6 +53,10 @@ test('spec parsing: accepted forms and options', () => {
     options: { width: 320, height: 240, pixelFormats: ['YUYV', 'MJPG'], output: 'grey' },
   });
   assert.equal(parseCameraSpec('replay:rel/dir').backend, 'replay');
+  assert.deepEqual(parseCameraSpec('/dev/video2?xu=14:6:0103&xu=4:2:ff').options.uvcXu, [
+    { unit: 14, selector: 6, data: Uint8Array.from([1, 3]) },
+    { unit: 4, selector: 2, data: Uint8Array.from([255]) },
+  ]);
 });
 
 test('spec parsing: bad specs give clear errors', () => {
@@ -68,6 +72,9 @@ test('spec parsing: bad specs give clear errors', () => {
     ['v4l2:/dev/video0?loop=1', /loop is a replay option/],
     ['v4l2:/dev/video0?format=H264', /unknown pixel format/],
     ['v4l2:/dev/video0?width=0', /outside/],
+    ['v4l2:/dev/video0?xu=14:6:0g', /UNIT:SELECTOR:HEXBYTES/],
+    ['v4l2:/dev/video0?xu=0:6:01', /must be 1\.\.255/],
+    ['replay:/d?xu=1:1:01', /xu is a v4l2 option/],
   ];
   for (const [spec, re] of bad) {
     assert.throws(() => parseCameraSpec(spec), (e: unknown) => e instanceof CameraError && e.code === 'BAD_SPEC' && re.test(e.message), spec);

@@ -222,8 +222,8 @@ test('exposure control and the UVC XU write for the IR emitter are sent before s
   const emitter = [1, 3, 3, 0, 0, 0, 0, 0, 0];
   const r = await runFakeChild(
     {
-      spec: `${FAKE_DEVICE}?exposure=9999`,
-      opts: { width: 32, height: 24, uvcXu: [{ unit: 14, selector: 6, data: emitter }, { unit: 14, selector: 7, data: [1, 2] }] },
+      spec: `${FAKE_DEVICE}?exposure=9999&xu=14:7:0102`,
+      opts: { width: 32, height: 24, uvcXu: [{ unit: 14, selector: 6, data: emitter }] },
       frames: 1,
     },
     { FAKE_V4L2_SIZES: '32x24', FAKE_V4L2_LOG: log },

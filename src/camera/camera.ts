@@ -136,6 +136,18 @@ export function parsePixelFormats(value: string): PixelFormat[] {
   return out;
 }
 
+/** `UNIT:SELECTOR:HEX`, e.g. `14:6:010303000000000000` (what linux-enable-ir-emitter reports for a camera). */
+export function parseXu(value: string): UvcXuControl {
+  const m = /^(\d{1,3}):(\d{1,3}):((?:[0-9a-fA-F]{2}){1,64})$/.exec(value);
+  if (!m) throw new CameraError('BAD_SPEC', `camera spec: xu=${value} must be UNIT:SELECTOR:HEXBYTES (e.g. 14:6:0103030000000000)`);
+  const unit = Number(m[1]);
+  const selector = Number(m[2]);
+  if (unit < 1 || unit > 255 || selector < 1 || selector > 255) {
+    throw new CameraError('BAD_SPEC', `camera spec: xu=${value}: unit and selector must be 1..255`);
+  }
+  return { unit, selector, data: Uint8Array.from(Buffer.from(m[3]!, 'hex')) };
+}
+
 function parseQuery(backend: 'v4l2' | 'replay', query: string): OpenOptions {
   const opts: OpenOptions = {};
   if (query === '') return opts;
@@ -172,6 +184,11 @@ function parseQuery(backend: 'v4l2' | 'replay', query: string): OpenOptions {
         if (backend !== 'v4l2') throw new CameraError('BAD_SPEC', `camera spec: exposure is a v4l2 option`);
         opts.exposure = parseIntParam(key, value, 1, 1_000_000);
         break;
+      case 'xu': {
+        if (backend !== 'v4l2') throw new CameraError('BAD_SPEC', `camera spec: xu is a v4l2 option`);
+        opts.uvcXu = [...(opts.uvcXu ?? []), parseXu(value)];
+        break;
+      }
       case 'timeout':
         opts.frameTimeoutMs = parseIntParam(key, value, 1, 600_000);
         break;
@@ -219,6 +236,8 @@ export function parseCameraSpec(spec: string): CameraSpec {
 export async function openCamera(spec: string, opts: OpenOptions = {}): Promise<Camera> {
   const parsed = parseCameraSpec(spec);
   const merged: OpenOptions = { ...opts, ...parsed.options };
+  // XU writes add up: code (config) first, then those written in the spec.
+  if (opts.uvcXu && parsed.options.uvcXu) merged.uvcXu = [...opts.uvcXu, ...parsed.options.uvcXu];
   if (parsed.backend === 'replay') {
     const { openReplay } = await import('./replay.js');
     return openReplay(spec, parsed.dir, merged);
