@@ -26,6 +26,8 @@ export interface ChildPlan {
   frames: number;
   /** Include pixel data (base64) in the output; keep frames small when set. */
   data?: boolean;
+  /** Open, take the frames and close this many times in one process (the bench); default 1. */
+  repeat?: number;
   /** Extra behaviour to exercise after the frames are taken. */
   scenario?: 'close-while-waiting' | 'second-open';
 }
@@ -47,6 +49,8 @@ export interface ChildResult {
   secondOpenError?: { code?: string; message: string };
   closeWhileWaitingMs?: number;
   timings: { openMs?: number; firstFrameMs?: number; closeMs?: number };
+  /** One entry per repetition when `repeat` is set; the first is cold (module and addon loading). */
+  runs?: Array<{ openMs: number; firstFrameMs: number; closeMs: number }>;
 }
 
 /** Compiles the shim once per process into a temp dir (cc is part of build-essential, see setup-dev.sh). */
@@ -103,6 +107,28 @@ async function childMain(plan: ChildPlan): Promise<void> {
     uvcXu: plan.opts?.uvcXu?.map((x) => ({ unit: x.unit, selector: x.selector, data: Uint8Array.from(x.data) })),
     onWarning: (m: string) => result.warnings.push(m),
   };
+  if (plan.repeat && plan.repeat > 1) {
+    result.runs = [];
+    try {
+      for (let i = 0; i < plan.repeat; i++) {
+        const t0 = performance.now();
+        const cam = await openCamera(plan.spec, opts);
+        const openMs = performance.now() - t0;
+        let firstFrameMs = NaN;
+        for await (const f of cam.frames()) {
+          if (f) firstFrameMs = performance.now() - t0;
+          break;
+        }
+        const tc = performance.now();
+        await cam.close();
+        result.runs.push({ openMs, firstFrameMs, closeMs: performance.now() - tc });
+      }
+    } catch (err) {
+      result.error = { name: (err as Error).name, code: (err as { code?: string }).code, message: (err as Error).message };
+    }
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
   const t0 = performance.now();
   try {
     const cam = await openCamera(plan.spec, opts);
