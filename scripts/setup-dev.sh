@@ -8,6 +8,7 @@ APT_PACKAGES=(
   build-essential pkg-config python3
   libpam0g-dev libpam-wrapper libpamtest0-dev pamtester
   dbus valgrind clang
+  libsystemd-dev libclang-rt-14-dev
 )
 
 missing=()

@@ -1,0 +1,234 @@
+// The real module under a real PAM stack (pamtester + pam_wrapper, no root) against a scripted fake daemon.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type net from 'node:net';
+import { encodeAnswer, encodeEvent, type Request } from '../src/protocol/index.js';
+import {
+  FakeDaemon,
+  buildModule,
+  pamSkipReason,
+  runPam,
+  tempDir,
+  type Script,
+} from '../bench/pam-harness.js';
+
+const skip = pamSkipReason();
+// Generous sanity limit: proves the call returned instead of hanging, not a latency target (see bench/).
+const SANITY_MS = 10_000;
+
+function header(length: number, version = 1, magic = 'FGT'): Buffer {
+  const h = Buffer.alloc(8);
+  h.write(magic, 0, 'latin1');
+  h[3] = version;
+  h.writeUInt32BE(length, 4);
+  return h;
+}
+const rawFrame = (payload: string | Buffer): Buffer => {
+  const p = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  return Buffer.concat([header(p.length), p]);
+};
+
+describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
+  let dir: string;
+  let sock: string;
+  let daemon: FakeDaemon;
+  const script = (s: Script) => (daemon.script = s);
+  const args = (...extra: string[]) => [`socket=${sock}`, 'timeout=1', ...extra];
+
+  before(async () => {
+    buildModule();
+    dir = tempDir();
+    sock = path.join(dir, 'facegate.sock');
+    daemon = await FakeDaemon.start(sock, () => {});
+  });
+  after(async () => {
+    await daemon.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('allow -> PAM_SUCCESS, and the request carries the PAM items', async () => {
+    script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
+    const before = daemon.requests.length;
+    const r = await runPam({ args: args(), user: 'alice', tty: '/dev/pts/7', rhost: 'localhost' });
+    assert.equal(r.code, 'PAM_SUCCESS', r.line);
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(daemon.requests.slice(before), [
+      { type: 'request', user: 'alice', service: 'facegate-test', tty: '/dev/pts/7', rhost: 'localhost', deadlineMs: 1000 },
+    ]);
+  });
+
+  test('deny -> PAM_AUTH_ERR; unavailable -> PAM_AUTHINFO_UNAVAIL', async () => {
+    script((_r, s) => void s.end(encodeAnswer('deny', 'no-match')));
+    assert.equal((await runPam({ args: args() })).code, 'PAM_AUTH_ERR');
+    script((_r, s) => void s.end(encodeAnswer('deny', 'not-live')));
+    assert.equal((await runPam({ args: args() })).code, 'PAM_AUTH_ERR');
+    script((_r, s) => void s.end(encodeAnswer('unavailable', 'no-templates')));
+    assert.equal((await runPam({ args: args() })).code, 'PAM_AUTHINFO_UNAVAIL');
+    script((_r, s) => void s.end(encodeAnswer('unavailable', 'camera-error')));
+    assert.equal((await runPam({ args: args() })).code, 'PAM_AUTHINFO_UNAVAIL');
+  });
+
+  test('events before the answer are read and the answer still counts', async () => {
+    script((_r, s) => {
+      for (const e of ['queued', 'looking', 'no-face', 'too-dark', 'multiple-faces', 'too-far', 'blurry', 'retry'] as const) {
+        s.write(encodeEvent(e));
+      }
+      s.end(encodeAnswer('allow', 'match'));
+    });
+    const r = await runPam({ args: args() });
+    assert.equal(r.code, 'PAM_SUCCESS', r.line);
+    assert.doesNotMatch(r.stdout, /Looking for your face/, 'without notice nothing is shown');
+  });
+
+  test('notice relays progress as text, dropping consecutive duplicates', async () => {
+    script((_r, s) => {
+      for (const e of ['looking', 'no-face', 'no-face', 'no-face', 'too-dark', 'retry'] as const) s.write(encodeEvent(e));
+      s.end(encodeAnswer('deny', 'no-match'));
+    });
+    const r = await runPam({ args: args('notice') });
+    assert.equal(r.code, 'PAM_AUTH_ERR', r.line);
+    const shown = r.stdout.split('\n').filter((l) => l && !l.startsWith('pamtester'));
+    assert.deepEqual(shown, [
+      'Looking for your face…',
+      'No face detected',
+      'Too dark, face the camera',
+      'Face not recognised, trying again…',
+    ]);
+  });
+
+  test('no daemon: PAM_AUTHINFO_UNAVAIL without waiting for the timeout', async () => {
+    const r = await runPam({ args: [`socket=${path.join(dir, 'absent.sock')}`, 'timeout=30'] });
+    assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.line);
+    // timeout=30: returning within the sanity limit shows it did not wait for the deadline.
+    assert.ok(r.elapsedMs < SANITY_MS, `took ${r.elapsedMs} ms`);
+    // A stale socket file nobody listens on (daemon crashed) is refused at once too.
+    const stale = path.join(dir, 'stale.sock');
+    const d = await FakeDaemon.start(stale, () => {});
+    await d.close();
+    if (!fs.existsSync(stale)) fs.writeFileSync(stale, ''); // not a socket: connect fails as well
+    const r2 = await runPam({ args: [`socket=${stale}`, 'timeout=30'] });
+    assert.equal(r2.code, 'PAM_AUTHINFO_UNAVAIL', r2.line);
+    assert.ok(r2.elapsedMs < SANITY_MS, `took ${r2.elapsedMs} ms`);
+  });
+
+  test('a daemon that stalls gives PAM_AUTHINFO_UNAVAIL once the timeout expires', async () => {
+    const stalls: [string, Script][] = [
+      ['never answers', () => {}],
+      ['sends events forever', (_r, s) => {
+        const t = setInterval(() => s.write(encodeEvent('no-face')), 20);
+        s.on('close', () => clearInterval(t));
+      }],
+      ['half a header', (_r, s) => void s.write(encodeAnswer('allow', 'match').subarray(0, 5))],
+      ['header, half a payload', (_r, s) => void s.write(encodeAnswer('allow', 'match').subarray(0, 14))],
+    ];
+    const results = await Promise.all(
+      stalls.map(async ([name, behaviour]) => {
+        const d = await FakeDaemon.start(path.join(dir, `stall-${stalls.findIndex((x) => x[0] === name)}.sock`), behaviour);
+        try {
+          const r = await runPam({ args: [`socket=${d.socketPath}`, 'timeout=1'] });
+          return { name, r, connections: d.connections };
+        } finally {
+          await d.close();
+        }
+      }),
+    );
+    for (const { name, r, connections } of results) {
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${name}: ${r.line}`);
+      assert.equal(connections, 1, name);
+      assert.ok(r.elapsedMs >= 1000, `${name}: returned after ${r.elapsedMs} ms, before the timeout`);
+      assert.ok(r.elapsedMs < SANITY_MS, `${name}: took ${r.elapsedMs} ms`);
+    }
+  });
+
+  test('malformed answers never authenticate: PAM_AUTHINFO_UNAVAIL for each', async () => {
+    const nul = Buffer.from('type=answer\nresult=allow\nreason=match\n');
+    nul[20] = 0;
+    const cases: [string, Buffer][] = [
+      ['plain text', Buffer.from('allow\n')],
+      ['HTTP', Buffer.from('HTTP/1.1 200 OK\r\n\r\n')],
+      ['bad version', Buffer.concat([header(37, 2), Buffer.from('type=answer\nresult=allow\nreason=match\n')])],
+      ['oversized length', Buffer.concat([header(0x7fffffff), Buffer.alloc(64, 0x61)])],
+      ['length MAX+1', Buffer.concat([header(4097), Buffer.alloc(4097, 0x61)])],
+      ['zero length', header(0)],
+      ['truncated then closed', encodeAnswer('allow', 'match').subarray(0, 20)],
+      ['embedded NUL', rawFrame(nul)],
+      ['invalid UTF-8', rawFrame(Buffer.from([...Buffer.from('type=answer\nresult=allow\nreason=match\nx='), 0xff, 0x0a]))],
+      ['allow with a deny reason', rawFrame('type=answer\nresult=allow\nreason=no-match\n')],
+      ['allow without reason', rawFrame('type=answer\nresult=allow\n')],
+      ['allow with unknown field', rawFrame('type=answer\nresult=allow\nreason=match\nuid=0\n')],
+      ['allow twice in one payload', rawFrame('type=answer\nresult=allow\nresult=allow\nreason=match\n')],
+      ['ALLOW upper case', rawFrame('type=answer\nresult=ALLOW\nreason=match\n')],
+      ['CRLF', rawFrame('type=answer\r\nresult=allow\r\nreason=match\r\n')],
+      ['no final newline', rawFrame('type=answer\nresult=allow\nreason=match')],
+      ['a request instead of an answer', rawFrame('type=request\nuser=a\nservice=s\ntty=\nrhost=\ndeadline_ms=1\n')],
+      ['unknown event', Buffer.concat([rawFrame('type=event\nevent=allow\n'), encodeAnswer('allow', 'match')])],
+      ['closed without answer', Buffer.alloc(0)],
+      ['events then close', Buffer.concat([encodeEvent('looking'), encodeEvent('retry')])],
+      ['garbage after good events', Buffer.concat([encodeEvent('looking'), Buffer.from('FGX')])],
+    ];
+    for (const [name, bytes] of cases) {
+      script((_r: Request, s: net.Socket) => void s.end(bytes));
+      const r = await runPam({ args: args() });
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${name}: ${r.line}`);
+    }
+  });
+
+  test('the answer ends the exchange: bytes after it are ignored', async () => {
+    script((_r, s) => void s.end(Buffer.concat([encodeAnswer('deny', 'no-match'), encodeAnswer('allow', 'match')])));
+    assert.equal((await runPam({ args: args() })).code, 'PAM_AUTH_ERR');
+  });
+
+  test('a remote PAM_RHOST is skipped without contacting the daemon', async () => {
+    script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
+    for (const rhost of ['203.0.113.9', 'evil.example', 'localhost.evil.example']) {
+      const n = daemon.connections;
+      const r = await runPam({ args: args(), rhost });
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${rhost}: ${r.line}`);
+      assert.equal(daemon.connections, n, `${rhost}: the daemon was contacted`);
+    }
+    for (const rhost of ['localhost', '127.0.0.1', '::1', '']) {
+      assert.equal((await runPam({ args: args(), rhost })).code, 'PAM_SUCCESS', `local rhost "${rhost}"`);
+    }
+  });
+
+  test('bad options fail to PAM_AUTHINFO_UNAVAIL without contacting the daemon', async () => {
+    script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
+    const bad = [
+      ['timeout=0'], ['timeout=abc'], ['timeout=-1'], ['timeout=601'], ['timeout=1x'], ['timeout='],
+      ['socket=relative.sock'], [`socket=/${'x'.repeat(120)}`], ['sockett=/x'], ['nosuchoption'],
+    ];
+    for (const extra of bad) {
+      const n = daemon.connections;
+      const r = await runPam({ args: [`socket=${sock}`, ...extra] });
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${extra.join(' ')}: ${r.line}`);
+      assert.equal(daemon.connections, n, extra.join(' '));
+    }
+    // debug and notice are accepted; default timeout applies when none is given.
+    const r = await runPam({ args: [`socket=${sock}`, 'debug', 'notice'] });
+    assert.equal(r.code, 'PAM_SUCCESS', r.line);
+    assert.equal(daemon.requests.at(-1)?.deadlineMs, 4000);
+  });
+
+  test('a user name the protocol cannot carry is refused locally', async () => {
+    script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
+    const n = daemon.connections;
+    const r = await runPam({ args: args(), user: 'a'.repeat(300) });
+    assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.line);
+    assert.equal(daemon.connections, n);
+  });
+
+  test('the other entry points are PAM_IGNORE', async () => {
+    const permit = ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib/security/pam_permit.so'].find((p) => fs.existsSync(p));
+    const n = daemon.connections;
+    // Alone in the account stack, a module that only ignores makes libpam fail; with pam_permit it succeeds.
+    const alone = await runPam({ args: args(), operation: 'acct_mgmt' });
+    assert.notEqual(alone.code, 'PAM_SUCCESS', alone.line);
+    if (permit) {
+      const r = await runPam({ args: args(), operation: 'acct_mgmt', extraLines: [`account required ${permit}`] });
+      assert.match(r.line, /account management done|successfully/i, r.line);
+    }
+    assert.equal(daemon.connections, n);
+  });
+});
