@@ -122,6 +122,13 @@ function tinyModel(): { json: string; bin: Uint8Array } {
   i32('shape', [-1, 72], [2]);
   f32('fc', [72, 5]);
   f32('fcb', [5]);
+  const scalar = (name: string, v: number): void => {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(v);
+    weights.push({ name, shape: [], dtype: 'float32', bytes: b });
+  };
+  scalar('hi', 0.3);
+  scalar('lo', -0.2);
   const nodes = [
     { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '8' }, { size: '9' }, { size: '3' }] } } } },
     ...weights.map((w) => ({ name: w.name, op: 'Const', attr: { dtype: { type: w.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' } } })),
@@ -134,7 +141,10 @@ function tinyModel(): { json: string; bin: Uint8Array } {
     // a zero Pad into the pool's pads and then rejects pads >= kernel.
     { name: 'p1', op: 'Pad', input: ['mp', 'pads'], attr: {} },
     { name: 'c2', op: 'Conv2D', input: ['p1', 'w2'], attr: { strides: list(1, 1, 1, 1), padding: { s: enc('VALID') }, data_format: { s: enc('NHWC') }, dilations: list(1, 1, 1, 1) } },
-    { name: 'ap', op: 'AvgPool', input: ['c2'], attr: { ksize: list(1, 2, 2, 1), strides: list(1, 1, 1, 1), padding: { s: enc('SAME') }, data_format: { s: enc('NHWC') } } },
+    // ReLU6-style clamp as TF exports it (Minimum then Maximum by scalars): becomes one Clip.
+    { name: 'mn', op: 'Minimum', input: ['c2', 'hi'], attr: {} },
+    { name: 'mx', op: 'Maximum', input: ['lo', 'mn'], attr: {} },
+    { name: 'ap', op: 'AvgPool', input: ['mx'], attr: { ksize: list(1, 2, 2, 1), strides: list(1, 1, 1, 1), padding: { s: enc('SAME') }, data_format: { s: enc('NHWC') } } },
     { name: 'mean', op: 'Mean', input: ['ap', 'axes'], attr: { keep_dims: { b: false } } },
     { name: 'flat', op: 'Reshape', input: ['ap', 'shape'], attr: {} },
     { name: 'fc1', op: '_FusedMatMul', input: ['flat', 'fc', 'fcb'], attr: { fused_ops: { list: { s: [enc('BiasAdd')] } }, num_args: { i: '1' }, transpose_a: { b: false }, transpose_b: { b: false } } },

@@ -119,6 +119,10 @@ class Converter {
   private readonly nchwCache = new Map<string, string>();
   private readonly plainCache = new Map<string, string>();
   private readonly reserved: Set<string>;
+  /** The nodes reading each node's output; graph outputs are not nodes and make a node `reserved`. */
+  private readonly readers = new Map<string, TfNode[]>();
+  /** Minimum/Maximum by a scalar whose Clip was deferred to its single reader, the other bound. */
+  private readonly clips = new Map<string, { x: string; min?: number; max?: number }>();
   private batchDynamic = false;
 
   constructor(
@@ -253,6 +257,13 @@ class Converter {
   // ---------- driver ----------
   convert(outputRefs: readonly { key: string; ref: string }[], inputKeys: Map<string, string>): ConvertResult {
     const order = this.topoOrder(outputRefs.map((o) => o.ref.split(':')[0] as string));
+    for (const n of order) {
+      for (const i of n.input) {
+        const base = i.replace(/^\^/, '').split(':')[0] as string;
+        this.readers.set(base, [...(this.readers.get(base) ?? []), n]);
+      }
+    }
+    for (const o of outputRefs) this.reserved.add(o.ref.split(':')[0] as string);
     const inputs: { name: string; shape: (number | string)[] }[] = [];
     for (const n of order) {
       if (n.op === 'Placeholder') inputs.push(this.placeholder(n, inputKeys.get(n.name) ?? n.name));
@@ -365,10 +376,10 @@ class Converter {
         this.binary(n, 'Div', ins);
         return;
       case 'Maximum':
-        this.binary(n, 'Max', ins);
+        if (!this.clamp(n, ins, 'min')) this.binary(n, 'Max', ins);
         return;
       case 'Minimum':
-        this.binary(n, 'Min', ins);
+        if (!this.clamp(n, ins, 'max')) this.binary(n, 'Min', ins);
         return;
       case 'Pow':
         this.binary(n, 'Pow', ins);
@@ -507,6 +518,46 @@ class Converter {
       default:
         throw new TfjsConversionError(`${n.op} ${n.name}: fused activation ${kind} is not supported`);
     }
+  }
+
+  /**
+   * Minimum/Maximum against a scalar constant become Clip (ReLU6 is exported as Relu -> Minimum(6) ->
+   * Maximum(0)); a bound applied to a single-use Clip merges into it. ORT fuses Clip into the preceding
+   * convolution, which it cannot do for Min/Max.
+   */
+  private scalarBound(n: TfNode): { x: string; c: number } | undefined {
+    if ((n.op !== 'Minimum' && n.op !== 'Maximum') || n.input.length !== 2) return undefined;
+    const ci = n.input.findIndex((i) => {
+      const w = this.weights.get(i.split(':')[0] as string);
+      return this.byName.get(i.split(':')[0] as string)?.op === 'Const' && w?.dtype === 'float32' && w.data.length === 1 && w.shape.length === 0;
+    });
+    if (ci < 0) return undefined;
+    const c = this.weights.get((n.input[ci] as string).split(':')[0] as string)?.data[0] as number;
+    return { x: n.input[1 - ci] as string, c };
+  }
+
+  private clamp(n: TfNode, _ins: string[], bound: 'min' | 'max'): boolean {
+    const b = this.scalarBound(n);
+    if (!b) return false;
+    const x = this.value(b.x, n);
+    if (x.kind !== 'act') return false;
+    const producer = b.x.split(':')[0] as string;
+    const prev = this.clips.get(producer);
+    const spec: { x: string; min?: number; max?: number } = prev ? { ...prev, [bound]: b.c } : { x: x.name, [bound]: b.c };
+    // Defer when the only reader applies the other bound: it emits one Clip with both.
+    const readers = this.readers.get(n.name) ?? [];
+    const r = readers[0];
+    const other = bound === 'min' ? 'Minimum' : 'Maximum';
+    if (!prev && readers.length === 1 && r && r.op === other && this.scalarBound(r)?.x.split(':')[0] === n.name && !this.reserved.has(n.name)) {
+      this.values.set(n.name, x);
+      this.clips.set(n.name, spec);
+      return true;
+    }
+    const h = this.hint(n.name);
+    const lo = spec.min !== undefined ? this.g.constFloat(`${h}/min`, [spec.min], []) : '';
+    const inputs = spec.max !== undefined ? [spec.x, lo, this.g.constFloat(`${h}/max`, [spec.max], [])] : [spec.x, lo];
+    this.set(n, this.g.node('Clip', inputs, {}, h), x.shape, x.layout);
+    return true;
   }
 
   private binary(n: TfNode, op: string, ins: string[]): void {
