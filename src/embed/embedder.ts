@@ -20,5 +20,10 @@ export interface Embedder {
   readonly chip: ChipSpec;
   /** Raw (not L2-normalised) embedding of an aligned RGB chip of chip.size × chip.size. */
   embed(chip: RawImage): Promise<Float32Array>;
+  /**
+   * Optional: several chips in one inference run (e.g. a chip and its mirror for flip test-time augmentation);
+   * same results as `embed` one by one, usually less CPU per chip.
+   */
+  embedBatch?(chips: readonly RawImage[]): Promise<Float32Array[]>;
   close(): Promise<void>;
 }
