@@ -124,6 +124,6 @@ export class FaceresEmbedder implements Embedder {
 }
 
 /** Loads the faceres embedder (models/human-faceres.onnx, digest-checked). */
-export function loadFaceres(opts: SessionOptions = {}): Promise<FaceresEmbedder> {
+export function load(opts: SessionOptions = {}): Promise<FaceresEmbedder> {
   return FaceresEmbedder.load(opts);
 }

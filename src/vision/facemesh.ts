@@ -1,0 +1,170 @@
+/**
+ * MediaPipe FaceMesh (Human's facemesh.json, converted to ONNX) as a Landmarker: 468 points in MediaPipe's
+ * mesh order, in source-image pixels.
+ *
+ * Crop and input follow Human 3.3.6 (src/face/blazeface.ts, facemeshutil.ts): the detector's raw box is
+ * enlarged 1.4× about its centre (config.face.detector.scale) and squared to its longer side, unrotated; the
+ * square is resampled bilinearly to 192×192 (zeros outside the image) and scaled to 0..1. The mesh comes back
+ * in crop pixels (x, y; z relative depth) and maps to the image as box origin + coord × side / 192.
+ */
+import ort from 'onnxruntime-node';
+import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import type { Landmarker } from './landmarker.js';
+import type { Box, Point, RawImage } from './types.js';
+
+export const FACEMESH_MODEL_ID = 'human-facemesh';
+export const FACEMESH_SIZE = 192;
+export const FACEMESH_POINTS = 468;
+/** Human's detector box enlargement before the mesh crop. */
+export const FACEMESH_BOX_SCALE = 1.4;
+const INPUT = 'input_1';
+const MESH = 'output_mesh';
+const FLAG = 'output_faceflag';
+
+/** The square the mesh model sees, in source pixels. */
+export interface MeshCrop {
+  x0: number;
+  y0: number;
+  side: number;
+}
+
+export function meshCrop(box: Box, scale = FACEMESH_BOX_SCALE): MeshCrop {
+  if (![box.x, box.y, box.width, box.height].every(Number.isFinite) || !(box.width > 0 && box.height > 0)) {
+    throw new Error(`face box ${JSON.stringify(box)} is empty or not finite`);
+  }
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  const side = scale * Math.max(box.width, box.height);
+  return { x0: cx - side / 2, y0: cy - side / 2, side };
+}
+
+/** Per output coordinate along one axis: two source indices (−1 = outside, reads 0) and the second's weight. */
+interface Taps {
+  i0: Int32Array;
+  i1: Int32Array;
+  f: Float32Array;
+}
+
+function newTaps(n: number): Taps {
+  return { i0: new Int32Array(n), i1: new Int32Array(n), f: new Float32Array(n) };
+}
+
+function axisTaps(out: number, origin: number, side: number, limit: number, t: Taps): void {
+  const step = side / out;
+  for (let u = 0; u < out; u++) {
+    // Pixel centres map to pixel centres.
+    const p = origin + (u + 0.5) * step - 0.5;
+    const a = Math.floor(p);
+    t.i0[u] = a >= 0 && a < limit ? a : -1;
+    t.i1[u] = a + 1 >= 0 && a + 1 < limit ? a + 1 : -1;
+    t.f[u] = p - a;
+  }
+}
+
+/**
+ * Writes the crop as NHWC float 0..1 [size, size, 3] into `dst` (grey replicated). `tx`/`ty` are scratch so
+ * the hot path allocates nothing.
+ */
+export function cropToNhwc01(image: RawImage, crop: MeshCrop, size: number, dst: Float32Array, tx = newTaps(size), ty = newTaps(size)): void {
+  const { width: W, height: H, channels: C, data } = image;
+  if (C !== 1 && C !== 3) throw new Error(`image must have 1 or 3 channels, got ${String(C)}`);
+  if (data.length !== W * H * C) throw new Error(`image data holds ${data.length} bytes, expected ${W * H * C}`);
+  if (dst.length < size * size * 3) throw new Error('input buffer too small');
+  axisTaps(size, crop.x0, crop.side, W, tx);
+  axisTaps(size, crop.y0, crop.side, H, ty);
+  const k = 1 / 255;
+  const px = (y: number, x: number, c: number): number => (y < 0 || x < 0 ? 0 : (data[(y * W + x) * C + c] as number));
+  let o = 0;
+  for (let v = 0; v < size; v++) {
+    const y0 = ty.i0[v] as number;
+    const y1 = ty.i1[v] as number;
+    const fy = ty.f[v] as number;
+    for (let u = 0; u < size; u++) {
+      const x0 = tx.i0[u] as number;
+      const x1 = tx.i1[u] as number;
+      const fx = tx.f[u] as number;
+      for (let c = 0; c < 3; c++) {
+        const cc = C === 1 ? 0 : c;
+        const top = px(y0, x0, cc) * (1 - fx) + px(y0, x1, cc) * fx;
+        const bot = px(y1, x0, cc) * (1 - fx) + px(y1, x1, cc) * fx;
+        dst[o++] = (top * (1 - fy) + bot * fy) * k;
+      }
+    }
+  }
+}
+
+export interface MeshResult {
+  /** 468 points in source pixels; z is MediaPipe's relative depth scaled like x. */
+  points: { x: number; y: number; z: number }[];
+  /** The model's face-presence score (sigmoid, 0..1); Human drops meshes below 0.2 (its minConfidence). */
+  score: number;
+}
+
+export class FaceMeshLandmarker implements Landmarker {
+  readonly id = 'facemesh';
+  readonly count = FACEMESH_POINTS;
+  readonly modelSha256: string;
+  private readonly input = new Float32Array(FACEMESH_SIZE * FACEMESH_SIZE * 3);
+  private readonly tensor: ort.Tensor;
+  private readonly tx = newTaps(FACEMESH_SIZE);
+  private readonly ty = newTaps(FACEMESH_SIZE);
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(private readonly model: LoadedModel) {
+    this.modelSha256 = model.sha256;
+    this.tensor = new ort.Tensor('float32', this.input, [1, FACEMESH_SIZE, FACEMESH_SIZE, 3]);
+  }
+
+  static async load(opts: SessionOptions = {}): Promise<FaceMeshLandmarker> {
+    const model = await loadModel(FACEMESH_MODEL_ID, opts);
+    const { inputNames, outputNames } = model.session;
+    if (!inputNames.includes(INPUT) || !outputNames.includes(MESH) || !outputNames.includes(FLAG)) {
+      await model.session.release();
+      throw new Error(`${FACEMESH_MODEL_ID}.onnx lacks ${INPUT}/${MESH}/${FLAG}; rebuild models`);
+    }
+    return new FaceMeshLandmarker(model);
+  }
+
+  /** The mesh with depth and the face-presence score. */
+  detectMesh(image: RawImage, box: Box): Promise<MeshResult> {
+    const run = async (): Promise<MeshResult> => {
+      if (this.closed) throw new Error('facemesh landmarker is closed');
+      const crop = meshCrop(box);
+      cropToNhwc01(image, crop, FACEMESH_SIZE, this.input, this.tx, this.ty);
+      const out = await this.model.session.run({ [INPUT]: this.tensor }, [MESH, FLAG]);
+      const mesh = out[MESH]?.data;
+      const flag = out[FLAG]?.data;
+      if (!(mesh instanceof Float32Array) || mesh.length !== 3 * FACEMESH_POINTS || !(flag instanceof Float32Array) || flag.length !== 1) {
+        throw new Error('facemesh returned outputs of unexpected size');
+      }
+      const k = crop.side / FACEMESH_SIZE;
+      const points = new Array<{ x: number; y: number; z: number }>(FACEMESH_POINTS);
+      for (let i = 0; i < FACEMESH_POINTS; i++) {
+        points[i] = { x: crop.x0 + (mesh[3 * i] as number) * k, y: crop.y0 + (mesh[3 * i + 1] as number) * k, z: (mesh[3 * i + 2] as number) * k };
+      }
+      return { points, score: flag[0] as number };
+    };
+    // One shared input buffer: serialise.
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  async detect(image: RawImage, box: Box): Promise<Point[]> {
+    const { points } = await this.detectMesh(image, box);
+    return points.map(({ x, y }) => ({ x, y }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    await this.model.session.release();
+  }
+}
+
+/** Loads the facemesh landmarker (models/human-facemesh.onnx, digest-checked). */
+export function load(opts: SessionOptions = {}): Promise<FaceMeshLandmarker> {
+  return FaceMeshLandmarker.load(opts);
+}
