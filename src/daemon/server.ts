@@ -8,6 +8,7 @@ import {
   encodeAnswer,
   encodeEvent,
   type EventCode,
+  type Answer,
   type Request,
   type Result,
   type ReasonFor,
@@ -32,6 +33,14 @@ const LOCAL_RHOSTS = new Set(['', 'localhost', '127.0.0.1', '::1', 'localhost.lo
 
 export function isRemoteRhost(rhost: string): boolean {
   return !LOCAL_RHOSTS.has(rhost.trim().toLowerCase());
+}
+
+/**
+ * Who may ask for whose face: uid 0 for anyone, any other uid only for its own login name (kscreenlocker and
+ * su-less desktops run PAM as the user). Shared by the socket and the D-Bus front end (src/dbus).
+ */
+export function mayAskFor(uid: number, user: string, userName: (uid: number) => string | null = userNameOfUid): boolean {
+  return uid === 0 || userName(uid) === user;
 }
 
 export interface ServerDeps {
@@ -187,6 +196,26 @@ export class FacegateServer {
     });
   }
 
+  /**
+   * Runs one request exactly as a socket request (policy, camera queue, verification) for another front end
+   * (src/dbus). Resolves with the answer, or null when `signal` aborted it first (the caller left or cancelled).
+   */
+  async run(req: Request, cred: PeerCred, signal: AbortSignal, onEvent: (e: EventCode) => void): Promise<Answer | null> {
+    let answer: Answer | null = null;
+    const set: AnswerFn = (result, reason) => {
+      if (answer) return;
+      this.counts[result]++;
+      answer = { type: 'answer', result, reason } as Answer;
+    };
+    try {
+      await this.handle(req, cred, signal, (e) => answer === null && onEvent(e), set);
+    } catch (err) {
+      this.deps.log.error('request failed', { user: req.user, error: err instanceof Error ? err.message : String(err) });
+      set('unavailable', 'internal-error');
+    }
+    return answer;
+  }
+
   private async handle(req: Request, cred: PeerCred, signal: AbortSignal, event: (e: EventCode) => void, answer: AnswerFn): Promise<void> {
     const { config, store, engine, camera, log } = this.deps;
     const t0 = performance.now();
@@ -197,11 +226,7 @@ export class FacegateServer {
     };
     if (this.closing) return done('unavailable', 'shutting-down');
     if (!isValidUserName(req.user)) return done('unavailable', 'bad-request');
-    if (cred.uid !== 0) {
-      // Any other uid may only ask about itself (kscreenlocker and su-less desktops run PAM as the user).
-      const own = (this.deps.userName ?? userNameOfUid)(cred.uid);
-      if (own !== req.user) return done('unavailable', 'not-permitted');
-    }
+    if (!mayAskFor(cred.uid, req.user, this.deps.userName)) return done('unavailable', 'not-permitted');
     if (isRemoteRhost(req.rhost)) return done('unavailable', 'remote-session');
     if (!serviceEnabled(config, req.service)) return done('unavailable', 'disabled');
     const lookup = store.templatesFor(req.user, engine.models);
