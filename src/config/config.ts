@@ -8,6 +8,8 @@ export interface DaemonConfig {
   socket: string;
   /** SQLite template database. */
   db: string;
+  /** ONNX Runtime intra-op threads per model; 0 lets ONNX Runtime use every core. */
+  threads: number;
 }
 
 export interface CameraConfig {
@@ -66,7 +68,7 @@ export const DEFAULT_CONFIG_PATH = '/etc/facegate/config.toml';
 
 export function defaultConfig(): Config {
   return {
-    daemon: { socket: '/run/facegate/facegate.sock', db: '/var/lib/facegate/facegate.db' },
+    daemon: { socket: '/run/facegate/facegate.sock', db: '/var/lib/facegate/facegate.db', threads: 1 },
     camera: { device: 'v4l2:/dev/video0', dark_threshold: 25, idle_close: 2 },
     verify: {
       target_far: 1e-4,
@@ -164,7 +166,7 @@ function describe(v: unknown): string {
 }
 
 const SCHEMA: Record<Exclude<keyof Config, 'services'>, Record<string, Checker>> = {
-  daemon: { socket: str({ nonEmpty: true, absolute: true }), db: str({ nonEmpty: true, absolute: true }) },
+  daemon: { socket: str({ nonEmpty: true, absolute: true }), db: str({ nonEmpty: true, absolute: true }), threads: num(0, 64, { integer: true }) },
   camera: { device: cameraSpec(), dark_threshold: num(0, 255), idle_close: num(0, 3600) },
   verify: {
     target_far: num(0, 1, { minExclusive: true }),

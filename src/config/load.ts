@@ -48,6 +48,7 @@ export function loadConfig(overrides: ConfigOverrides = {}): Config {
     cli.daemon = {
       socket: overrides.socket ?? cfg.daemon.socket,
       db: overrides.db ?? cfg.daemon.db,
+      threads: cfg.daemon.threads,
     };
   }
   if (overrides.camera !== undefined) cli.camera = { ...cfg.camera, device: overrides.camera };
@@ -61,8 +62,8 @@ export function loadConfig(overrides: ConfigOverrides = {}): Config {
 
 /** Command-line paths are resolved against the working directory, as users expect. */
 function absolutise(cli: Record<string, unknown>): Record<string, unknown> {
-  const d = cli.daemon as { socket: string; db: string } | undefined;
-  if (d) cli.daemon = { socket: resolvePath(d.socket), db: resolvePath(d.db) };
+  const d = cli.daemon as { socket: string; db: string; threads: number } | undefined;
+  if (d) cli.daemon = { ...d, socket: resolvePath(d.socket), db: resolvePath(d.db) };
   return cli;
 }
 
