@@ -32,14 +32,14 @@ export function parseConfig(text: string, origin = 'config'): Config {
  * else the defaults; then command-line overrides, which are validated like file values.
  */
 export function loadConfig(overrides: ConfigOverrides = {}): Config {
-  const file = overrides.config ?? process.env.FACEGATE_CONFIG ?? DEFAULT_CONFIG_PATH;
+  const file = overrides.config ?? (process.env.FACEGATE_CONFIG || undefined) ?? DEFAULT_CONFIG_PATH;
   let cfg: Config;
   let text: string | undefined;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const explicit = overrides.config !== undefined || process.env.FACEGATE_CONFIG !== undefined;
+    const explicit = overrides.config !== undefined || Boolean(process.env.FACEGATE_CONFIG);
     if (code !== 'ENOENT' || explicit) throw new ConfigError(file, `cannot read config file (${code ?? String(err)})`);
   }
   cfg = text === undefined ? defaultConfig() : parseConfig(text, file);

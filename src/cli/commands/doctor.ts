@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { openCamera } from '../../camera/camera.js';
+import type { Config } from '../../config/config.js';
+import { probeSocket } from '../../daemon/client.js';
+import { modelsDir, PACKAGE_ROOT } from '../../paths.js';
+import { sha256 } from '../../models/build/fetch.js';
+import { TemplateStore } from '../../store/store.js';
+import { CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+
+export interface Check {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+}
+
+const MULTIARCH: Record<string, string> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf', ia32: 'i386-linux-gnu' };
+
+export function pamModuleDirs(): string[] {
+  const ma = MULTIARCH[process.arch];
+  return [...(ma ? [`/usr/lib/${ma}/security`, `/lib/${ma}/security`] : []), '/usr/lib/security', '/lib/security'];
+}
+
+function checkModels(): Check {
+  const dir = modelsDir();
+  let manifest: Record<string, { file?: unknown; sha256?: unknown }>;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as typeof manifest;
+  } catch {
+    return { name: 'models', status: 'fail', detail: `not built in ${dir}: run "npm run build:models"` };
+  }
+  const bad: string[] = [];
+  for (const [id, e] of Object.entries(manifest)) {
+    try {
+      if (typeof e.file !== 'string' || sha256(fs.readFileSync(path.join(dir, path.basename(e.file)))) !== e.sha256) bad.push(`${id} (digest differs)`);
+    } catch {
+      bad.push(`${id} (missing)`);
+    }
+  }
+  if (bad.length) return { name: 'models', status: 'fail', detail: `${bad.join(', ')}: rebuild with "npm run build:models"` };
+  return { name: 'models', status: 'ok', detail: Object.entries(manifest).map(([id, e]) => `${id} ${String(e.sha256).slice(0, 12)}`).join(', ') };
+}
+
+function checkDb(cfg: Config): Check {
+  const file = cfg.daemon.db;
+  if (!fs.existsSync(file)) return { name: 'database', status: 'warn', detail: `${file} does not exist yet (created by the first enrolment)` };
+  const st = fs.statSync(file);
+  const dir = fs.statSync(path.dirname(file));
+  const problems: string[] = [];
+  if ((st.mode & 0o077) !== 0) problems.push(`${file} is mode ${(st.mode & 0o777).toString(8)}, expected 600`);
+  if ((dir.mode & 0o077) !== 0 && path.dirname(file) === '/var/lib/facegate') problems.push(`${path.dirname(file)} is mode ${(dir.mode & 0o777).toString(8)}, expected 700`);
+  if (file.startsWith('/var/lib/') && st.uid !== 0) problems.push(`${file} is owned by uid ${st.uid}, expected root`);
+  if (problems.length) return { name: 'database', status: 'fail', detail: problems.join('; ') };
+  try {
+    const store = TemplateStore.open(file, { readonly: true });
+    const users = store.listUsers();
+    store.close();
+    return { name: 'database', status: 'ok', detail: `${file}: ${users.length} enrolled user(s)` };
+  } catch (err) {
+    return { name: 'database', status: 'fail', detail: `${file}: ${(err as Error).message}` };
+  }
+}
+
+async function checkCamera(cfg: Config): Promise<Check> {
+  try {
+    const cam = await openCamera(cfg.camera.device);
+    const info = cam.info;
+    await cam.close();
+    return { name: 'camera', status: 'ok', detail: `${cfg.camera.device}: ${info.card ?? info.backend} ${info.pixelFormat} ${info.width}x${info.height}` };
+  } catch (err) {
+    return { name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${(err as Error).message}` };
+  }
+}
+
+function checkPam(): Check {
+  const found = pamModuleDirs().map((d) => path.join(d, 'pam_facegate.so')).find((f) => fs.existsSync(f));
+  if (!found) return { name: 'pam module', status: 'fail', detail: `pam_facegate.so not in ${pamModuleDirs().join(', ')}: run scripts/install.sh` };
+  let users: string[] = [];
+  try {
+    users = fs.readdirSync('/etc/pam.d').filter((f) => {
+      try {
+        return /^\s*auth\s+.*pam_facegate\.so/m.test(fs.readFileSync(path.join('/etc/pam.d', f), 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    // no /etc/pam.d
+  }
+  return users.length
+    ? { name: 'pam module', status: 'ok', detail: `${found}; used by ${users.join(', ')}` }
+    : { name: 'pam module', status: 'warn', detail: `${found} installed but no /etc/pam.d service uses it yet (see README)` };
+}
+
+async function checkService(cfg: Config): Promise<Check> {
+  if (fs.existsSync('/run/systemd/system')) {
+    const r = spawnSync('systemctl', ['is-active', 'facegate.service', 'facegate.socket'], { encoding: 'utf8', timeout: 3000 });
+    const [svc, sock] = (r.stdout ?? '').trim().split('\n');
+    if (svc === 'active' || sock === 'active') return { name: 'service', status: 'ok', detail: `facegate.service ${svc}, facegate.socket ${sock}` };
+    return { name: 'service', status: 'fail', detail: `facegate.service ${svc ?? '?'}, facegate.socket ${sock ?? '?'}: systemctl enable --now facegate.socket facegate.service` };
+  }
+  const up = await probeSocket(cfg.daemon.socket);
+  return up ? { name: 'service', status: 'ok', detail: `facegated accepting on ${cfg.daemon.socket}` } : { name: 'service', status: 'fail', detail: `nothing accepting on ${cfg.daemon.socket} (no systemd here)` };
+}
+
+function checkNative(): Check {
+  const f = path.join(PACKAGE_ROOT, 'native', 'peercred', 'build', 'Release', 'peercred.node');
+  return fs.existsSync(f) ? { name: 'native addons', status: 'ok', detail: 'peercred built' } : { name: 'native addons', status: 'fail', detail: `${f} missing: npm run build:native` };
+}
+
+/** facegate doctor: every check that explains why face login would not work, with the fix. */
+export function registerDoctor(program: Command): void {
+  withCommonOptions(
+    program
+      .command('doctor')
+      .description('check config, models, database, camera, PAM module and service')
+      .option('--camera <spec>', 'camera to check (overrides camera.device)'),
+  ).action((opts: CommonOptions & { camera?: string }) =>
+    run(opts, async () => {
+      const checks: Check[] = [];
+      let cfg: Config | undefined;
+      try {
+        cfg = configFrom(opts);
+        checks.push({ name: 'config', status: 'ok', detail: opts.config ?? process.env.FACEGATE_CONFIG ?? '/etc/facegate/config.toml (or defaults)' });
+      } catch (err) {
+        checks.push({ name: 'config', status: 'fail', detail: err instanceof CliError ? err.message : String(err) });
+      }
+      checks.push(checkModels(), checkNative());
+      if (cfg) checks.push(checkDb(cfg), await checkCamera(cfg));
+      checks.push(checkPam());
+      if (cfg) checks.push(await checkService(cfg));
+      const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+      for (const c of checks) say(opts, `${mark[c.status]}  ${c.name.padEnd(14)} ${c.detail}`);
+      const failed = checks.filter((c) => c.status === 'fail').length;
+      say(opts, failed ? `${failed} check(s) failed.` : 'All checks passed.');
+      return { json: { ok: failed === 0, checks }, code: failed ? EXIT.FAIL : EXIT.OK };
+    }),
+  );
+}

@@ -1,0 +1,104 @@
+import { performance } from 'node:perf_hooks';
+import type { Command } from 'commander';
+import { CameraManager } from '../../daemon/camera-manager.js';
+import { createLogger } from '../../daemon/log.js';
+import { verifyFace, type FrameReport } from '../../daemon/verify.js';
+import { staleTemplatesMessage, TemplateStore } from '../../store/store.js';
+import { checkUserName } from '../../store/username.js';
+import { CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { loadEngine } from '../engine-loader.js';
+
+interface TestOptions extends CommonOptions {
+  camera?: string;
+}
+
+function frameLine(r: FrameReport, threshold: number): string {
+  const head = `frame ${String(r.sequence).padStart(4)}  ${r.ms.toFixed(1).padStart(6)} ms  `;
+  if (r.dark) return `${head}dark (mean ${r.brightness.toFixed(0)}), skipped`;
+  if (r.faces === 0) return `${head}no face`;
+  if (r.problem) return `${head}${r.faces} face(s), rejected: ${r.problem}`;
+  return `${head}score ${r.score!.toFixed(4)} ${r.match ? '>' : '<='} ${threshold.toFixed(4)}  ${r.match ? 'match' : 'no match'}`;
+}
+
+/** facegate test USER: one verification, in-process, exactly as facegated would decide it. */
+export function registerTest(program: Command): void {
+  withCommonOptions(
+    program
+      .command('test <user>')
+      .description('verify USER once with the camera, printing per-frame scores, the threshold and the decision')
+      .option('--camera <spec>', 'camera: v4l2:/dev/videoN or replay:DIR (overrides camera.device)'),
+    { socket: false },
+  ).action((user: string, opts: TestOptions) =>
+    run(opts, async () => {
+      const cfg = configFrom(opts);
+      try {
+        checkUserName(user);
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT.USAGE);
+      }
+      let store: TemplateStore;
+      try {
+        store = TemplateStore.open(cfg.daemon.db, { readonly: true });
+      } catch (err) {
+        throw new CliError(`cannot open ${cfg.daemon.db}: ${(err as Error).message}`);
+      }
+      const engine = await loadEngine(cfg).catch((err: unknown) => {
+        store.close();
+        throw err;
+      });
+      const camera = new CameraManager(cfg.camera.device, 0, createLogger(() => {}));
+      try {
+        const lookup = store.templatesFor(user, engine.models);
+        if (lookup.byModel.size === 0) {
+          if (lookup.stale.length > 0) throw new CliError(staleTemplatesMessage(user, lookup.stale));
+          throw new CliError(`${user} has no enrolled face for ${engine.models.map((m) => m.id).join(', ')}; run "facegate enroll ${user}"`);
+        }
+        const matcher = engine.matcher(lookup.byModel, cfg.verify.target_far);
+        if (!matcher) throw new CliError(`${user} has no templates for ${engine.models[0]!.id}; re-enrol with "facegate enroll ${user}"`);
+        const t0 = performance.now();
+        const deadline = t0 + cfg.verify.timeout * 1000;
+        let lease;
+        try {
+          lease = await camera.acquire(deadline);
+        } catch (err) {
+          throw new CliError(`camera: ${(err as Error).message}`);
+        }
+        say(opts, `Testing ${user} with ${engine.models[0]!.id} at target FAR ${cfg.verify.target_far} (threshold ${matcher.threshold.toFixed(4)}), camera ${cfg.camera.device}`);
+        let runRes;
+        try {
+          runRes = await verifyFace({
+            nextFrame: (dl, sig) => lease.nextFrame(dl, sig),
+            engine,
+            matcher,
+            settings: { ...cfg.verify, dark_threshold: cfg.camera.dark_threshold },
+            deadline,
+            onFrame: (r) => say(opts, frameLine(r, matcher.threshold)),
+          });
+        } finally {
+          lease.release();
+        }
+        const ms = Math.round(performance.now() - t0);
+        const { result, reason } = runRes.outcome;
+        say(opts, `Decision: ${result} (${reason}) after ${runRes.frames.length} frame(s), ${ms} ms`);
+        return {
+          json: {
+            user,
+            model: engine.models[0]!.id,
+            target_far: cfg.verify.target_far,
+            threshold: matcher.threshold,
+            result,
+            reason,
+            ms,
+            best_score: runRes.bestScore ?? null,
+            frames: runRes.frames.map((f) => ({ ...f, ms: Number(f.ms.toFixed(2)), brightness: Number(f.brightness.toFixed(1)) })),
+          },
+          code: result === 'allow' ? EXIT.OK : result === 'deny' ? EXIT.FAIL : EXIT.UNAVAILABLE,
+        };
+      } finally {
+        await camera.shutdown();
+        await engine.close();
+        store.close();
+      }
+    }),
+  );
+}

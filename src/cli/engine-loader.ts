@@ -1,0 +1,22 @@
+import type { Config } from '../config/config.js';
+import type { FaceEngine } from '../daemon/engine.js';
+import { VisionEngine } from '../daemon/vision-engine.js';
+import { CliError, EXIT } from './daemon-common.js';
+
+/** Loads the models the way facegated does, so enroll/test decide exactly like the daemon. */
+export async function loadEngine(cfg: Config): Promise<FaceEngine> {
+  try {
+    return await VisionEngine.load({
+      embedders: cfg.verify.embedders,
+      targetFar: cfg.verify.target_far,
+      ...(cfg.daemon.threads > 0 ? { intraOpThreads: cfg.daemon.threads } : {}),
+    });
+  } catch (err) {
+    throw new CliError(`cannot load the face models: ${(err as Error).message}`);
+  }
+}
+
+export function positiveInt(name: string, value: string, max: number): number {
+  if (!/^[1-9][0-9]*$/.test(value) || Number(value) > max) throw new CliError(`${name} must be an integer 1..${max}, got "${value}"`, EXIT.USAGE);
+  return Number(value);
+}

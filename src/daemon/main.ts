@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// facegated: loads the config, the templates and the models once, then answers PAM requests on the socket.
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Command } from 'commander';
+import { ConfigError } from '../config/config.js';
+import { loadConfig } from '../config/load.js';
+import { TemplateStore } from '../store/store.js';
+import { CameraManager } from './camera-manager.js';
+import { createLogger } from './log.js';
+import { FacegateServer } from './server.js';
+import { writeStatus, removeStatus } from './status-file.js';
+import { VisionEngine } from './vision-engine.js';
+
+const SD_LISTEN_FDS_START = 3;
+
+interface Flags {
+  config?: string;
+  db?: string;
+  socket?: string;
+  camera?: string;
+  threads?: string;
+  debug?: boolean;
+}
+
+/** The inherited listening socket under systemd socket activation, if any. */
+function activationFd(): number | undefined {
+  if (process.env.LISTEN_PID !== String(process.pid)) return undefined;
+  const n = Number(process.env.LISTEN_FDS);
+  delete process.env.LISTEN_PID;
+  delete process.env.LISTEN_FDS;
+  delete process.env.LISTEN_FDNAMES;
+  return Number.isInteger(n) && n >= 1 ? SD_LISTEN_FDS_START : undefined;
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('facegated')
+    .description('facegate face authentication daemon (answers pam_facegate over a Unix socket)')
+    .option('--config <file>', 'config file (default /etc/facegate/config.toml)')
+    .option('--db <file>', 'template database (overrides daemon.db)')
+    .option('--socket <path>', 'socket to listen on (overrides daemon.socket; ignored under socket activation)')
+    .option('--camera <spec>', 'camera: v4l2:/dev/videoN or replay:DIR (overrides camera.device)')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads per model (overrides daemon.threads)')
+    .option('--debug', 'log debug lines')
+    .showHelpAfterError();
+  program.parse(process.argv);
+  const flags = program.opts<Flags>();
+  const log = createLogger(undefined, flags.debug === true);
+  // Everything the daemon creates (database, WAL, status file) is private unless chmod'ed on purpose.
+  process.umask(0o077);
+
+  let config;
+  try {
+    config = loadConfig({
+      ...(flags.config !== undefined ? { config: flags.config } : {}),
+      ...(flags.db !== undefined ? { db: flags.db } : {}),
+      ...(flags.socket !== undefined ? { socket: flags.socket } : {}),
+      ...(flags.camera !== undefined ? { camera: flags.camera } : {}),
+    });
+  } catch (err) {
+    log.error('bad configuration', { error: (err as Error).message, key: err instanceof ConfigError ? err.key : undefined });
+    process.exit(2);
+  }
+  let threads: number | undefined = config.daemon.threads === 0 ? undefined : config.daemon.threads;
+  if (flags.threads !== undefined) {
+    threads = Number(flags.threads);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      log.error('bad option', { error: '--threads must be an integer 1..64' });
+      process.exit(2);
+    }
+  }
+
+  const store = TemplateStore.open(config.daemon.db);
+  const engine = await VisionEngine.load({ embedders: config.verify.embedders, targetFar: config.verify.target_far, ...(threads !== undefined ? { intraOpThreads: threads } : {}) });
+  const camera = new CameraManager(config.camera.device, config.camera.idle_close * 1000, log);
+  const server = new FacegateServer({ config, store, engine, camera, log });
+  const fd = activationFd();
+  if (fd !== undefined) await server.listenFd(fd);
+  else {
+    fs.mkdirSync(path.dirname(config.daemon.socket), { recursive: true, mode: 0o755 });
+    await server.listenPath(config.daemon.socket);
+  }
+  const readyMs = Math.round(performance.now());
+  const statusFile = writeStatus(config.daemon.socket, {
+    pid: process.pid,
+    started: new Date(Date.now() - readyMs).toISOString(),
+    ready_ms: readyMs,
+    socket: config.daemon.socket,
+    socket_activated: fd !== undefined,
+    camera: config.camera.device,
+    models: engine.models.map((m) => ({ id: m.id, sha256: m.sha256 })),
+    target_far: config.verify.target_far,
+  });
+  log.info('ready', {
+    ready_ms: readyMs,
+    socket: fd !== undefined ? `fd:${fd}` : config.daemon.socket,
+    camera: config.camera.device,
+    models: engine.models.map((m) => `${m.id}@${m.sha256.slice(0, 12)}`).join(','),
+    rss_mb: Math.round(process.memoryUsage().rss / 1048576),
+  });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    await server.close();
+    await camera.shutdown();
+    await engine.close();
+    store.close();
+    removeStatus(statusFile);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stdout.write(`level=error msg="cannot start" error=${JSON.stringify(err instanceof Error ? err.message : String(err))}\n`);
+  process.exit(1);
+});

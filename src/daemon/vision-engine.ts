@@ -1,0 +1,115 @@
+import ort from 'onnxruntime-node';
+import { scoringFor, thresholdFor } from '../match/calibration.js';
+import { l2normalize } from '../match/similarity.js';
+import { TemplateSet } from '../match/templates.js';
+import type { ModelRef } from '../store/store.js';
+import { flipHorizontal } from '../vision/align.js';
+import { FacePipeline, type FaceResult } from '../vision/pipeline.js';
+import type { RawImage } from '../vision/types.js';
+import type { FaceEngine, FoundFace, UserMatcher } from './engine.js';
+
+export interface VisionEngineOptions {
+  /** Embedder ids (config verify.embedders); empty or absent: the pipeline's default. The first decides. */
+  embedders?: readonly string[];
+  intraOpThreads?: number;
+  /** Target FAR checked against the calibration at load, so a missing table fails at start, not per request. */
+  targetFar?: number;
+}
+
+interface VisionFace extends FoundFace {
+  result: FaceResult;
+}
+
+/**
+ * The FaceEngine over the real pipeline (src/vision) and the calibrated matcher (src/match). Detection, alignment
+ * and quality run on every frame; embedders run only for the face that passed the quality gates.
+ */
+export class VisionEngine implements FaceEngine {
+  readonly models: readonly ModelRef[];
+  private readonly flip: boolean;
+
+  private constructor(private readonly pipeline: FacePipeline) {
+    this.models = pipeline.embedders.map((e) => ({ id: e.id, sha256: e.modelSha256 }));
+    const primary = this.models[0]!;
+    // Probes must be scored the way the calibration measured them, mirror images included.
+    const scoring = scoringFor(primary.id) as Record<string, unknown>;
+    this.flip = scoring.flip === true || scoring.flipTTA === true || scoring.flip_tta === true;
+  }
+
+  static async load(opts: VisionEngineOptions = {}): Promise<VisionEngine> {
+    // ORT's graph-optimiser notices are not ours to show to users or journald.
+    ort.env.logLevel = 'error';
+    const pipeline = await FacePipeline.load({
+      ...(opts.embedders && opts.embedders.length > 0 ? { embedders: [...opts.embedders] } : {}),
+      ...(opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {}),
+    });
+    try {
+      if (pipeline.embedders.length === 0) throw new Error('no embedder loaded');
+      const engine = new VisionEngine(pipeline);
+      const primary = engine.models[0]!;
+      thresholdFor(primary.id, opts.targetFar ?? 1e-4, { modelSha256: primary.sha256 });
+      await engine.warmUp();
+      return engine;
+    } catch (err) {
+      await pipeline.close();
+      throw err;
+    }
+  }
+
+  /**
+   * The first inference of an ONNX Runtime session pays for allocations and kernel selection (hundreds of ms);
+   * pay it at start so the first PAM request is as fast as the rest.
+   */
+  private async warmUp(): Promise<void> {
+    await this.pipeline.analyze({ width: 640, height: 480, channels: 1, data: new Uint8Array(640 * 480).fill(128) }, { embed: false });
+    for (const e of this.pipeline.embedders) {
+      const n = e.chip.size;
+      await e.embed({ width: n, height: n, channels: 3, data: new Uint8Array(n * n * 3).fill(128) });
+    }
+  }
+
+  async detect(image: RawImage): Promise<FoundFace[]> {
+    const res = await this.pipeline.analyze(image, { embed: false });
+    return res.faces
+      .map((f): VisionFace => ({ box: f.box, score: f.score, quality: f.quality, result: f }))
+      .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  }
+
+  async embed(_image: RawImage, face: FoundFace): Promise<ReadonlyMap<string, Float32Array>> {
+    const { result } = face as VisionFace;
+    if (!result) throw new Error('face was not found by this engine');
+    const out = new Map<string, Float32Array>();
+    for (const e of this.pipeline.embedders) {
+      const chip = result.chips[e.id];
+      if (!chip) throw new Error(`no chip for embedder ${e.id}`);
+      const v = l2normalize(await e.embed(chip));
+      if (this.flip) {
+        const m = l2normalize(await e.embed(flipHorizontal(chip)));
+        for (let i = 0; i < v.length; i++) v[i] = v[i]! + m[i]!;
+      }
+      out.set(e.id, l2normalize(v));
+    }
+    return out;
+  }
+
+  matcher(templates: ReadonlyMap<string, readonly Float32Array[]>, targetFar: number): UserMatcher | null {
+    const primary = this.models[0]!;
+    const stored = templates.get(primary.id);
+    if (!stored || stored.length === 0) return null;
+    const set = new TemplateSet(stored.map((t) => l2normalize(t)));
+    const scoring = scoringFor(primary.id);
+    const threshold = thresholdFor(primary.id, targetFar, { modelSha256: primary.sha256 });
+    return {
+      threshold,
+      score: (emb) => {
+        const probe = emb.get(primary.id);
+        if (!probe) throw new Error(`no ${primary.id} embedding`);
+        return set.score(probe, scoring);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pipeline.close();
+  }
+}

@@ -1,0 +1,108 @@
+// list, remove, status and doctor through the real CLI binary on a temp database (no models, no daemon needed).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { TemplateStore } from '../src/store/store.js';
+
+const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, FACEGATE_CONFIG: '' } }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function setup(): { dir: string; db: string; cfg: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-cli-'));
+  const cfg = path.join(dir, 'config.toml');
+  fs.writeFileSync(cfg, '');
+  const db = path.join(dir, 'f.db');
+  const store = TemplateStore.open(db);
+  const m = { id: 'm', sha256: 'a'.repeat(64) };
+  store.addFace('alice', 'default', [{ ...m, vector: Float32Array.from([1, 0]) }]);
+  store.addFace('alice', 'glasses', [{ ...m, vector: Float32Array.from([0, 1]) }]);
+  store.addFace('bob', 'default', [{ ...m, vector: Float32Array.from([1, 1]) }]);
+  store.close();
+  return { dir, db, cfg };
+}
+
+test('list: users, one user, and options after the subcommand', async () => {
+  const { dir, db, cfg } = setup();
+  try {
+    const all = await cli(['list', '--config', cfg, '--db', db, '--json']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(JSON.parse(all.stdout).users.map((u: { user: string; faces: number }) => [u.user, u.faces]), [['alice', 2], ['bob', 1]]);
+    const one = await cli(['list', 'alice', '--config', cfg, '--db', db, '--json']);
+    assert.deepEqual(JSON.parse(one.stdout).faces.map((f: { label: string }) => f.label), ['default', 'glasses']);
+    const text = await cli(['list', '--config', cfg, '--db', db]);
+    assert.match(text.stdout, /^alice\t2 faces/m);
+    const bad = await cli(['list', 'no/such', '--config', cfg, '--db', db, '--json']);
+    assert.equal(bad.code, 2);
+    assert.match(JSON.parse(bad.stdout).error, /invalid user name/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('remove: one face, all faces, and the exit codes', async () => {
+  const { dir, db, cfg } = setup();
+  try {
+    const id = JSON.parse((await cli(['list', 'alice', '--config', cfg, '--db', db, '--json'])).stdout).faces[0].id as number;
+    assert.equal((await cli(['remove', 'alice', '--config', cfg, '--db', db])).code, 2, 'needs an ID or --all');
+    assert.equal((await cli(['remove', 'alice', 'x1', '--config', cfg, '--db', db])).code, 2);
+    assert.equal((await cli(['remove', 'bob', String(id), '--config', cfg, '--db', db])).code, 1, "not bob's face");
+    const r = await cli(['remove', 'alice', String(id), '--config', cfg, '--db', db, '--json']);
+    assert.equal(r.code, 0);
+    assert.deepEqual(JSON.parse(r.stdout), { user: 'alice', removed: 1, id });
+    const all = await cli(['remove', 'alice', '--all', '--config', cfg, '--db', db, '--json']);
+    assert.deepEqual([all.code, JSON.parse(all.stdout).removed], [0, 1]);
+    assert.equal((await cli(['remove', 'alice', '--all', '--config', cfg, '--db', db])).code, 1, 'nothing left');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('status without a daemon exits 3 and still lists the enrolled users', async () => {
+  const { dir, db, cfg } = setup();
+  try {
+    const r = await cli(['status', '--config', cfg, '--db', db, '--socket', path.join(dir, 'none.sock'), '--json']);
+    assert.equal(r.code, 3);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.daemon.accepting, false);
+    assert.deepEqual(j.users.map((u: { user: string }) => u.user), ['alice', 'bob']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('doctor reports each check, fails on a bad config and a world-readable database', async () => {
+  const { dir, db, cfg } = setup();
+  try {
+    fs.writeFileSync(cfg, '[verify]\nframes_neded = 2\n');
+    const bad = await cli(['doctor', '--config', cfg, '--db', db, '--json']);
+    assert.equal(bad.code, 1);
+    const checks = JSON.parse(bad.stdout).checks as Array<{ name: string; status: string; detail: string }>;
+    assert.match(checks.find((c) => c.name === 'config')!.detail, /verify\.frames_neded: unknown key/);
+    fs.writeFileSync(cfg, '');
+    fs.chmodSync(db, 0o644);
+    const r = await cli(['doctor', '--config', cfg, '--db', db, '--camera', `replay:${path.join(dir, 'nope')}`, '--json']);
+    const byName = Object.fromEntries((JSON.parse(r.stdout).checks as Array<{ name: string; status: string }>).map((c) => [c.name, c.status]));
+    assert.equal(byName.config, 'ok');
+    assert.equal(byName.database, 'fail');
+    assert.equal(byName.camera, 'fail');
+    assert.equal(r.code, 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('usage errors exit 2', async () => {
+  assert.equal((await cli(['list', '--bogus'])).code, 2);
+  assert.equal((await cli(['enroll'])).code, 2);
+});
