@@ -1,0 +1,155 @@
+// The whole path sudo takes, with real models and a real PAM stack, no root and no camera: facegated (built JS)
+// on a temp socket with a replay camera, a user enrolled by the real CLI from lfw-dev, and pam_facegate.so under
+// pamtester + pam_wrapper.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { askDaemon } from '../src/daemon/client.js';
+import { encodeRequest, FrameReader, type Message } from '../src/protocol/index.js';
+import { FakeDaemon, buildModule, pamSkipReason, runPam } from '../bench/pam-harness.js';
+import {
+  currentUser,
+  e2eSkipReason,
+  lfwIdentities,
+  openTempDir,
+  pointCamera,
+  replayDir,
+  runCli,
+  startDaemon,
+  type Daemon,
+} from '../bench/daemon-harness.js';
+
+const skip = e2eSkipReason() ?? pamSkipReason();
+// Proves a call returned instead of hanging; not a latency target (bench/pam.ts measures latency).
+const SANITY_MS = 15_000;
+
+function rawExchange(sock: string, bytes: Buffer): Promise<Message[]> {
+  return new Promise((resolve, reject) => {
+    const reader = new FrameReader();
+    const out: Message[] = [];
+    const c = net.connect(sock, () => c.write(bytes));
+    c.on('data', (d: Buffer) => out.push(...reader.push(d)));
+    c.on('close', () => resolve(out));
+    c.on('error', reject);
+  });
+}
+
+describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
+  const user = currentUser();
+  let dir: string;
+  let sock: string;
+  let cam: string;
+  let genuine: string;
+  let impostor: string;
+  let daemon: Daemon;
+  const pamArgs = (timeout = 4) => [`socket=${sock}`, `timeout=${timeout}`];
+
+  before(async () => {
+    buildModule();
+    dir = openTempDir('fg-e2e-');
+    const people = lfwIdentities(8);
+    const [a, b] = people;
+    assert.ok(a && b, 'lfw-dev needs two identities with 8+ images');
+    // Enrol A from its first five images; A's other images are the genuine attempts, B's the impostor ones.
+    const enrol = replayDir(dir, 'enrol', a.images.slice(0, 5));
+    genuine = replayDir(dir, 'genuine', a.images.slice(5));
+    impostor = replayDir(dir, 'impostor', b.images);
+    cam = path.join(dir, 'camera');
+    pointCamera(cam, genuine);
+    const db = path.join(dir, 'facegate.db');
+    sock = path.join(dir, 'facegate.sock');
+    const config = path.join(dir, 'config.toml');
+    // idle_close = 0: every request reopens the replay camera, so re-pointing the symlink switches faces.
+    fs.writeFileSync(config, '[camera]\nidle_close = 0\n[verify]\ntimeout = 4\n');
+    const r = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
+    assert.equal(r.code, 0, `enroll failed: ${r.stdout}${r.stderr}`);
+    assert.equal(JSON.parse(r.stdout).frames_good, 5);
+    daemon = await startDaemon(['--config', config, '--db', db, '--socket', sock, '--camera', `replay:${cam}`]);
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the enrolled user's other images: PAM_SUCCESS", async () => {
+    pointCamera(cam, genuine);
+    const r = await runPam({ args: pamArgs(), user });
+    assert.equal(r.code, 'PAM_SUCCESS', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
+  });
+
+  test("another identity's images: PAM_AUTH_ERR", async () => {
+    pointCamera(cam, impostor);
+    const r = await runPam({ args: pamArgs(2), user });
+    assert.equal(r.code, 'PAM_AUTH_ERR', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
+    pointCamera(cam, genuine);
+  });
+
+  test('no daemon: PAM_AUTHINFO_UNAVAIL at once, not after the timeout', async () => {
+    const r = await runPam({ args: [`socket=${path.join(dir, 'absent.sock')}`, 'timeout=60'], user });
+    assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.line);
+    assert.ok(r.elapsedMs < SANITY_MS, `took ${r.elapsedMs} ms with timeout=60`);
+  });
+
+  test('a daemon that stalls: PAM_AUTHINFO_UNAVAIL once the timeout expires', async () => {
+    const stallSock = path.join(dir, 'stall.sock');
+    const stall = await FakeDaemon.start(stallSock, () => {}); // accepts, reads the request, never answers
+    try {
+      const r = await runPam({ args: [`socket=${stallSock}`, 'timeout=1'], user });
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.line);
+      assert.ok(r.elapsedMs >= 1000, 'it waited for the deadline');
+      assert.ok(r.elapsedMs < SANITY_MS);
+      assert.equal(stall.requests.length, 1);
+    } finally {
+      await stall.close();
+    }
+  });
+
+  test('a remote session is skipped and the camera never opens', async () => {
+    const opens = daemon.count(/msg="camera open"/);
+    const r = await runPam({ args: pamArgs(), user, rhost: 'attacker.example.com' });
+    assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.line);
+    // The module does not even connect; the daemon refuses on its own too if asked directly.
+    const a = await askDaemon(sock, { user, service: 'sshd', tty: '', rhost: '203.0.113.9', deadlineMs: 4000 });
+    assert.deepEqual([a.result, a.reason], ['unavailable', 'remote-session']);
+    assert.equal(daemon.count(/msg="camera open"/), opens);
+  });
+
+  test('a non-root peer asking for another user is refused', { skip: process.getuid?.() !== 0 && 'needs root to run a client as nobody' }, async () => {
+    assert.notEqual(user, 'nobody');
+    const opens = daemon.count(/msg="camera open"/);
+    const script = `
+      const net = require('net');
+      const c = net.connect(process.argv[1], () => c.write(Buffer.from(process.argv[2], 'base64')));
+      c.on('data', (d) => process.stdout.write(d.toString('latin1')));
+      c.on('error', (e) => { console.error(e.message); process.exit(2); });`;
+    const frame = encodeRequest({ user, service: 'sudo', tty: '', rhost: '', deadlineMs: 4000 }).toString('base64');
+    const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', script, sock, frame]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    await new Promise((r) => child.on('close', r));
+    assert.match(out, /result=unavailable\nreason=not-permitted\n/);
+    assert.equal(daemon.count(/msg="camera open"/), opens);
+  });
+
+  test('malformed frames: the daemon answers bad-request or closes, and keeps serving', async () => {
+    const good = encodeRequest({ user, service: 'sudo', tty: '', rhost: '', deadlineMs: 4000 });
+    for (const bad of [
+      Buffer.from('\x00\x01\x02garbage'),
+      Buffer.from([0x46, 0x47, 0x54, 1, 0x7f, 0xff, 0xff, 0xff]),
+      Buffer.from([0x46, 0x47, 0x54, 2, 0, 0, 0, 4, 0x61, 0x3d, 0x62, 0x0a]),
+      Buffer.concat([good.subarray(0, 10), Buffer.from([0xff, 0xfe]), good.subarray(12)]),
+    ]) {
+      const msgs = await rawExchange(sock, bad);
+      assert.ok(msgs.length <= 1);
+      if (msgs[0]) assert.deepEqual(msgs[0], { type: 'answer', result: 'unavailable', reason: 'bad-request' });
+    }
+    assert.equal(daemon.proc.exitCode, null, 'daemon still running');
+    pointCamera(cam, genuine);
+    const r = await runPam({ args: pamArgs(), user });
+    assert.equal(r.code, 'PAM_SUCCESS', r.line);
+  });
+});
