@@ -1,5 +1,12 @@
 import fs from 'node:fs/promises';
-import sharp from 'sharp';
+import type sharpDefault from 'sharp';
+
+// sharp (libvips) is loaded on first use: facegated with a GREY/YUYV camera never needs it, and importing it is
+// the largest single cost of the daemon's start (measured ~1 s of a 3 s start on a loaded 2-core machine).
+let sharpModule: Promise<typeof sharpDefault> | undefined;
+function loadSharp(): Promise<typeof sharpDefault> {
+  return (sharpModule ??= import('sharp').then((m) => m.default));
+}
 import type { RawImage } from './types.js';
 
 /**
@@ -156,6 +163,7 @@ export async function decodeImage(bytes: Uint8Array): Promise<RawImage> {
   if (bytes.length === 0) throw new ImageDecodeError('empty image data');
   if (isPnm(bytes)) return decodePnm(bytes);
   const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sharp = await loadSharp();
   try {
     const opts = { limitInputPixels: MAX_PIXELS, failOn: 'error' as const };
     const meta = await sharp(input, opts).metadata();
