@@ -80,7 +80,8 @@ const METHODS = [
 ] as const;
 
 export function addonPath(): string {
-  return process.env.FACEGATE_V4L2_ADDON ?? path.join(PACKAGE_ROOT, 'native', 'v4l2', 'build', 'Release', 'v4l2.node');
+  // Deliberately no environment override: the daemon runs as root and must only load the addon it was built with.
+  return path.join(PACKAGE_ROOT, 'native', 'v4l2', 'build', 'Release', 'v4l2.node');
 }
 
 let cached: NativeV4l2 | null = null;

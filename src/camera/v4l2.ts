@@ -272,7 +272,13 @@ export async function openV4l2(spec: string, device: string, opts: OpenOptions):
       throw new CameraError('NO_FORMAT', `v4l2: ${device} reports an implausible format ${format.width}x${format.height}, ${format.sizeImage} bytes`);
     }
     const wantFps = opts.fps && opts.fps > 0 ? opts.fps : DEFAULT_FPS;
-    const fps = addon.setFps(h, wantFps);
+    let fps = 0;
+    try {
+      fps = addon.setFps(h, wantFps);
+    } catch (err) {
+      // Some drivers reject VIDIOC_S_PARM; the camera still works at its own rate.
+      warn(`v4l2: ${device}: cannot set ${wantFps} fps: ${(err as Error).message}`);
+    }
     applyControls(addon, h, device, opts, warn);
     applyUvcXu(addon, h, device, opts, warn);
     addon.start(h, BUFFERS);
