@@ -1,5 +1,5 @@
 /**
- * Camera open/first-frame/close times and conversion costs: `node dist/bench/camera.js [--runs 20] [--json]`.
+ * Camera open/first-frame/close times and conversion costs: `npm run bench:camera -- [--runs 20] [--json]`.
  * V4L2 numbers come from our real wrapper and addon against the LD_PRELOAD fake device (test/fake-v4l2), so they
  * measure our side only: a real camera adds its own start-up (typically 100-500 ms to the first frame).
  * Replay numbers use generated 640x480 images in a temp dir. Needs `npm run build:native` and `cc`.
