@@ -11,6 +11,7 @@ import { askDaemon } from '../src/daemon/client.js';
 import { encodeRequest, FrameReader, type Message } from '../src/protocol/index.js';
 import { FakeDaemon, buildModule, pamSkipReason, runPam } from '../bench/pam-harness.js';
 import {
+  DAEMON_JS,
   currentUser,
   e2eSkipReason,
   lfwIdentities,
@@ -45,6 +46,8 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
   let genuine: string;
   let impostor: string;
   let daemon: Daemon;
+  let db: string;
+  let config: string;
   const pamArgs = (timeout = 4) => [`socket=${sock}`, `timeout=${timeout}`];
 
   before(async () => {
@@ -59,9 +62,9 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     impostor = replayDir(dir, 'impostor', b.images);
     cam = path.join(dir, 'camera');
     pointCamera(cam, genuine);
-    const db = path.join(dir, 'facegate.db');
+    db = path.join(dir, 'facegate.db');
     sock = path.join(dir, 'facegate.sock');
-    const config = path.join(dir, 'config.toml');
+    config = path.join(dir, 'config.toml');
     // idle_close = 0: every request reopens the replay camera, so re-pointing the symlink switches faces.
     fs.writeFileSync(config, '[camera]\nidle_close = 0\n[verify]\ntimeout = 4\n');
     const r = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
@@ -151,5 +154,34 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     pointCamera(cam, genuine);
     const r = await runPam({ args: pamArgs(), user });
     assert.equal(r.code, 'PAM_SUCCESS', r.line);
+  });
+
+  test('facegate status sees the running daemon, its models and the enrolled user', async () => {
+    const r = await runCli(['status', '--config', config, '--db', db, '--socket', sock, '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const st = JSON.parse(r.stdout);
+    assert.equal(st.daemon.running, true);
+    assert.equal(st.daemon.pid, daemon.proc.pid);
+    assert.match(st.daemon.models[0].sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(st.users.map((u: { user: string }) => u.user), [user]);
+  });
+
+  test('systemd socket activation: the first connection starts facegated on the inherited socket', { skip: !fs.existsSync('/usr/bin/systemd-socket-activate') && 'systemd-socket-activate not installed' }, async () => {
+    const actSock = path.join(dir, 'activated.sock');
+    // systemd-socket-activate passes only the variables named with -E (like a unit's Environment=).
+    const pass = Object.keys(process.env).filter((k) => k.startsWith('FACEGATE_')).flatMap((k) => ['-E', k]);
+    const child = spawn('systemd-socket-activate', ['-l', actSock, ...pass, process.execPath, DAEMON_JS, '--config', config, '--db', db, '--camera', `replay:${cam}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      for (let i = 0; i < 100 && !fs.existsSync(actSock); i++) await new Promise((r) => setTimeout(r, 50));
+      // The daemon starts on this connection; the request waits in the socket meanwhile.
+      const a = await askDaemon(actSock, { user: 'nobody-enrolled', service: 'sudo', tty: '', rhost: '', deadlineMs: 120_000 });
+      assert.deepEqual([a.result, a.reason], ['unavailable', 'no-templates']);
+      assert.match(out, /msg=ready .*socket=fd:3/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 });

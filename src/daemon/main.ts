@@ -83,7 +83,9 @@ async function main(): Promise<void> {
     await server.listenPath(config.daemon.socket);
   }
   const readyMs = Math.round(performance.now());
-  const statusFile = writeStatus(config.daemon.socket, {
+  let statusFile: string | undefined;
+  try {
+    statusFile = writeStatus(config.daemon.socket, {
     pid: process.pid,
     started: new Date(Date.now() - readyMs).toISOString(),
     ready_ms: readyMs,
@@ -92,7 +94,11 @@ async function main(): Promise<void> {
     camera: config.camera.device,
     models: engine.models.map((m) => ({ id: m.id, sha256: m.sha256 })),
     target_far: config.verify.target_far,
-  });
+    });
+  } catch (err) {
+    // Only `facegate status` reads it; serving PAM matters more.
+    log.warn('cannot write status file', { error: (err as Error).message });
+  }
   log.info('ready', {
     ready_ms: readyMs,
     socket: fd !== undefined ? `fd:${fd}` : config.daemon.socket,
@@ -110,7 +116,7 @@ async function main(): Promise<void> {
     await camera.shutdown();
     await engine.close();
     store.close();
-    removeStatus(statusFile);
+    if (statusFile) removeStatus(statusFile);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
