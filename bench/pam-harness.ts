@@ -171,3 +171,44 @@ export async function runPam(o: PamOptions): Promise<PamRun> {
   const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
   return { code, line, ...r, elapsedMs };
 }
+
+export const PAM_TIMER_PATH = path.join(PAM_DIR, 'build', 'fg-pam-timer');
+
+export interface TimedCall {
+  code: PamCode | 'PAM_IGNORE';
+  ms: number;
+}
+
+/**
+ * Runs pam_authenticate `n` times in one process (pam/build/fg-pam-timer under pam_wrapper) and returns
+ * each call's exact PAM code and its in-process latency (pam_start to pam_end, CLOCK_MONOTONIC).
+ */
+export async function timePam(o: {
+  args: string[];
+  n: number;
+  user?: string;
+  service?: string;
+  rhost?: string;
+}): Promise<{ calls: TimedCall[]; info: string[] }> {
+  const service = o.service ?? 'facegate-bench';
+  const svcDir = tempDir('fg-pamsvc-');
+  fs.writeFileSync(path.join(svcDir, service), `auth required ${MODULE_PATH} ${o.args.join(' ')}\n`);
+  const argv = [service, o.user ?? 'alice', String(o.n), ...(o.rhost !== undefined ? [o.rhost] : [])];
+  const env = { ...process.env, LD_PRELOAD: findPamWrapper() ?? 'libpam_wrapper.so', PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: svcDir };
+  const r = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(PAM_TIMER_PATH, argv, { env, timeout: 600_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`fg-pam-timer failed: ${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+    );
+  });
+  fs.rmSync(svcDir, { recursive: true, force: true });
+  const calls = r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [code, ms] = l.split(' ');
+      return { code: code as TimedCall['code'], ms: Number(ms) };
+    });
+  const info = r.stderr.split('\n').filter((l) => l.startsWith('info: ')).map((l) => l.slice(6));
+  return { calls, info };
+}

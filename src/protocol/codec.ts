@@ -49,15 +49,22 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Rejects before any payload is read, so an oversized frame is never buffered.
  */
 export function parseHeader(header: Uint8Array): number {
+  checkHeaderPrefix(header);
   if (header.length < HEADER_SIZE) throw new ProtocolError('truncated', 'short header');
-  if (header[0] !== MAGIC[0] || header[1] !== MAGIC[1] || header[2] !== MAGIC[2]) {
-    throw new ProtocolError('bad-magic');
-  }
-  if (header[3] !== VERSION) throw new ProtocolError('bad-version', `version ${header[3]}, expected ${VERSION}`);
   const length = ((header[4]! << 24) >>> 0) + (header[5]! << 16) + (header[6]! << 8) + header[7]!;
   if (length === 0) throw new ProtocolError('bad-length', 'empty payload');
   if (length > MAX_PAYLOAD) throw new ProtocolError('oversized', `payload ${length} > ${MAX_PAYLOAD} bytes`);
   return length;
+}
+
+/** Checks magic and version on however many header bytes are there, so garbage is refused early. */
+export function checkHeaderPrefix(header: Uint8Array): void {
+  for (let j = 0; j < Math.min(header.length, MAGIC.length); j++) {
+    if (header[j] !== MAGIC[j]) throw new ProtocolError('bad-magic');
+  }
+  if (header.length > 3 && header[3] !== VERSION) {
+    throw new ProtocolError('bad-version', `version ${header[3]}, expected ${VERSION}`);
+  }
 }
 
 /** Decodes exactly one whole frame; bytes beyond it are an error. */

@@ -1,5 +1,5 @@
 import { ProtocolError } from './errors.js';
-import { HEADER_SIZE, MAGIC, VERSION, decodePayload, parseHeader } from './codec.js';
+import { HEADER_SIZE, checkHeaderPrefix, decodePayload, parseHeader } from './codec.js';
 import type { Message } from './types.js';
 
 /**
@@ -34,7 +34,7 @@ export class FrameReader {
           i += n;
           // Reject bad magic/version as soon as those bytes arrive, not only once the header is complete.
           if (this.headerFill < HEADER_SIZE) {
-            checkPrefix(this.header, this.headerFill);
+            checkHeaderPrefix(this.header.subarray(0, this.headerFill));
             continue;
           }
           this.payload = Buffer.alloc(parseHeader(this.header));
@@ -70,11 +70,4 @@ export class FrameReader {
       throw this.failed;
     }
   }
-}
-
-function checkPrefix(header: Buffer, fill: number): void {
-  for (let j = 0; j < Math.min(fill, MAGIC.length); j++) {
-    if (header[j] !== MAGIC[j]) throw new ProtocolError('bad-magic');
-  }
-  if (fill > 3 && header[3] !== VERSION) throw new ProtocolError('bad-version', `version ${header[3]}, expected ${VERSION}`);
 }

@@ -24,6 +24,7 @@ export {
   MAX_PAYLOAD,
   MAX_FRAME,
   parseHeader,
+  checkHeaderPrefix,
   decodeFrame,
   decodePayload,
   decodeRequest,

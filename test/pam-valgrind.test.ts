@@ -1,0 +1,51 @@
+// The module under valgrind (memcheck) on its main paths: any memory error or definite leak fails the run.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { encodeAnswer, encodeEvent } from '../src/protocol/index.js';
+import { FakeDaemon, buildModule, pamSkipReason, runPam, tempDir, valgrindPath } from '../bench/pam-harness.js';
+
+const skip = pamSkipReason() ?? (valgrindPath() ? null : 'valgrind not installed');
+const VALGRIND = ['--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite', '-q'];
+
+let dir: string;
+const daemons: FakeDaemon[] = [];
+
+before(async () => {
+  if (skip) return;
+  buildModule();
+  dir = tempDir();
+});
+after(async () => {
+  for (const d of daemons) await d.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('valgrind: allow with progress, malformed answer, stall, no daemon, remote host', { skip: skip ?? false }, async () => {
+  const start = async (name: string, script: Parameters<typeof FakeDaemon.start>[1]) => {
+    const d = await FakeDaemon.start(path.join(dir, `${name}.sock`), script);
+    daemons.push(d);
+    return `socket=${d.socketPath}`;
+  };
+  const ok = await start('ok', (_r, s) => {
+    s.write(encodeEvent('looking'));
+    s.write(encodeEvent('retry'));
+    s.end(encodeAnswer('allow', 'match'));
+  });
+  const bad = await start('bad', (_r, s) => void s.end(Buffer.from('FGT\x01\x00\x00\x00\x10type=answer\nres\0')));
+  const stall = await start('stall', () => {});
+  const runs: [string, Promise<Awaited<ReturnType<typeof runPam>>>, string][] = [
+    ['allow', runPam({ args: [ok, 'timeout=5', 'notice', 'debug'], valgrind: VALGRIND }), 'PAM_SUCCESS'],
+    ['malformed', runPam({ args: [bad, 'timeout=5', 'debug'], valgrind: VALGRIND }), 'PAM_AUTHINFO_UNAVAIL'],
+    ['stall', runPam({ args: [stall, 'timeout=1', 'debug'], valgrind: VALGRIND }), 'PAM_AUTHINFO_UNAVAIL'],
+    ['no daemon', runPam({ args: [`socket=${dir}/none.sock`, 'debug'], valgrind: VALGRIND }), 'PAM_AUTHINFO_UNAVAIL'],
+    ['remote', runPam({ args: [ok, 'debug'], rhost: 'far.example', valgrind: VALGRIND }), 'PAM_AUTHINFO_UNAVAIL'],
+  ];
+  for (const [name, p, want] of runs) {
+    const r = await p;
+    assert.notEqual(r.exitCode, 99, `${name}: valgrind reported errors:\n${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /==\d+== (Invalid|Conditional|Syscall param|Mismatched)/, `${name}:\n${r.stderr}`);
+    assert.equal(r.code, want, `${name}: ${r.line}\n${r.stderr}`);
+  }
+});
