@@ -1,6 +1,6 @@
-// Runs the real PAM module the way sudo would, without root: pamtester under pam_wrapper, against a fake
-// daemon on a temporary socket. Shared by test/pam-*.test.ts and bench/pam-latency.ts (kept out of test/
-// because node --test would run it as a test file).
+// Runs the real PAM module in a real libpam stack without root (pam/build/fg-pam-run with a private service
+// dir, or pamtester under pam_wrapper) against a scripted fake daemon on a temporary socket. Shared by
+// test/pam-*.test.ts and bench/pam-latency.ts; kept out of test/ because node --test runs every file there.
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -39,10 +39,16 @@ function findPamWrapper(): string | null {
 
 /** Why the PAM tests cannot run here, or null when they can. */
 export function pamSkipReason(): string | null {
+  if (!onPath('make') || !onPath('cc')) return 'no C toolchain';
+  if (!fs.existsSync('/usr/include/security/pam_appl.h')) return 'libpam0g-dev not installed (scripts/setup-dev.sh)';
+  return null;
+}
+
+/** Why pamtester-under-pam_wrapper tests cannot run here, or null when they can. */
+export function pamtesterSkipReason(): string | null {
   if (!onPath('pamtester')) return 'pamtester not installed (scripts/setup-dev.sh installs it)';
   if (!findPamWrapper()) return 'libpam-wrapper not installed (scripts/setup-dev.sh installs it)';
-  if (!onPath('make') || !onPath('cc')) return 'no C toolchain';
-  return null;
+  return pamSkipReason();
 }
 
 export function valgrindPath(): string | null {
@@ -106,10 +112,13 @@ export class FakeDaemon {
   }
 }
 
+export const PAM_RUN_PATH = path.join(PAM_DIR, 'build', 'fg-pam-run');
+
 export interface PamRun {
-  code: PamCode;
-  /** pamtester's result line, e.g. "pamtester: Authentication failure". */
-  line: string;
+  /** The exact PAM return code of the operation. */
+  code: string;
+  /** PAM_TEXT_INFO / PAM_ERROR_MSG texts the module sent, in order. */
+  info: string[];
   stdout: string;
   stderr: string;
   exitCode: number | null;
@@ -127,88 +136,106 @@ export interface PamOptions {
   extraLines?: string[];
   /** Control field for pam_facegate (default 'required', so the stack result is the module's code). */
   control?: string;
-  /** pamtester operation (default authenticate). */
-  operation?: string;
-  /** Run pamtester under valgrind with these arguments. */
+  /** Operation (default auth). */
+  operation?: 'auth' | 'acct' | 'setcred' | 'session';
+  /** Run under valgrind with these arguments. */
   valgrind?: string[];
 }
 
-/** A temp dir for sockets; the pam_wrapper service dir must be separate (it copies every file in it). */
+/** A temp dir for sockets and service files. */
 export function tempDir(prefix = 'fg-pam-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function runPam(o: PamOptions): Promise<PamRun> {
-  const service = o.service ?? 'facegate-test';
-  const svcDir = tempDir('fg-pamsvc-');
-  const type = o.operation === 'acct_mgmt' ? 'account' : o.operation === 'open_session' ? 'session' : 'auth';
+const PAM_TYPE = { auth: 'auth', acct: 'account', setcred: 'auth', session: 'session' } as const;
+
+function serviceDir(o: PamOptions, service: string): string {
+  const dir = tempDir('fg-pamsvc-');
+  const type = PAM_TYPE[o.operation ?? 'auth'];
   const lines = [`${type} ${o.control ?? 'required'} ${MODULE_PATH} ${o.args.join(' ')}`, ...(o.extraLines ?? [])];
-  fs.writeFileSync(path.join(svcDir, service), lines.join('\n') + '\n');
-  const items: string[] = [];
-  if (o.rhost !== undefined) items.push('-I', `rhost=${o.rhost}`);
-  if (o.tty !== undefined) items.push('-I', `tty=${o.tty}`);
-  const pamArgs = [...items, service, o.user ?? 'alice', o.operation ?? 'authenticate'];
-  const [cmd, args] = o.valgrind
-    ? ['valgrind', [...o.valgrind, 'pamtester', ...pamArgs]]
-    : ['pamtester', pamArgs];
-  const env = {
-    ...process.env,
-    LD_PRELOAD: findPamWrapper() ?? 'libpam_wrapper.so',
-    PAM_WRAPPER: '1',
-    PAM_WRAPPER_SERVICE_DIR: svcDir,
-  };
-  const t0 = performance.now();
-  const r = await new Promise<{ stdout: string; stderr: string; exitCode: number | null }>((resolve) => {
-    execFile(cmd, args as string[], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+  fs.writeFileSync(path.join(dir, service), lines.join('\n') + '\n');
+  return dir;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const exitCode = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       resolve({ stdout, stderr, exitCode });
     });
   });
-  const elapsedMs = performance.now() - t0;
-  fs.rmSync(svcDir, { recursive: true, force: true });
-  const all = `${r.stdout}\n${r.stderr}`;
-  const line = all.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
-  const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
-  return { code, line, ...r, elapsedMs };
-}
-
-export const PAM_TIMER_PATH = path.join(PAM_DIR, 'build', 'fg-pam-timer');
-
-export interface TimedCall {
-  code: PamCode | 'PAM_IGNORE';
-  ms: number;
 }
 
 /**
- * Runs pam_authenticate `n` times in one process (pam/build/fg-pam-timer under pam_wrapper) and returns
- * each call's exact PAM code and its in-process latency (pam_start to pam_end, CLOCK_MONOTONIC).
+ * One PAM operation in a fresh process (pam/build/fg-pam-run), reading the service file from a private
+ * directory with pam_start_confdir: exact return code, no root, no pam_wrapper, safe to run in parallel.
  */
-export async function timePam(o: {
-  args: string[];
-  n: number;
-  user?: string;
-  service?: string;
-  rhost?: string;
-}): Promise<{ calls: TimedCall[]; info: string[] }> {
-  const service = o.service ?? 'facegate-bench';
-  const svcDir = tempDir('fg-pamsvc-');
-  fs.writeFileSync(path.join(svcDir, service), `auth required ${MODULE_PATH} ${o.args.join(' ')}\n`);
-  const argv = [service, o.user ?? 'alice', String(o.n), ...(o.rhost !== undefined ? [o.rhost] : [])];
-  const env = { ...process.env, LD_PRELOAD: findPamWrapper() ?? 'libpam_wrapper.so', PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: svcDir };
-  const r = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(PAM_TIMER_PATH, argv, { env, timeout: 600_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`fg-pam-timer failed: ${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
-    );
-  });
-  fs.rmSync(svcDir, { recursive: true, force: true });
-  const calls = r.stdout
-    .trim()
+export async function runPam(o: PamOptions): Promise<PamRun> {
+  const calls = await timePam({ ...o, n: 1 });
+  const c = calls.calls[0];
+  return { code: c?.code ?? 'none', info: calls.info, ...calls.raw, elapsedMs: calls.elapsedMs };
+}
+
+export interface TimedCall {
+  code: string;
+  ms: number;
+}
+
+/** Runs the operation `n` times in one fg-pam-run process; per-call code and in-process latency. */
+export async function timePam(o: PamOptions & { n: number }): Promise<{
+  calls: TimedCall[];
+  info: string[];
+  raw: { stdout: string; stderr: string; exitCode: number | null };
+  elapsedMs: number;
+}> {
+  const service = o.service ?? 'facegate-test';
+  const dir = serviceDir(o, service);
+  const argv = ['-c', dir, '-n', String(o.n), '-o', o.operation ?? 'auth'];
+  if (o.rhost !== undefined) argv.push('-r', o.rhost);
+  if (o.tty !== undefined) argv.push('-t', o.tty);
+  argv.push(service, o.user ?? 'alice');
+  const [cmd, args] = o.valgrind ? ['valgrind', [...o.valgrind, PAM_RUN_PATH, ...argv]] : [PAM_RUN_PATH, argv];
+  const t0 = performance.now();
+  const raw = await run(cmd, args as string[], process.env);
+  const elapsedMs = performance.now() - t0;
+  fs.rmSync(dir, { recursive: true, force: true });
+  const calls = raw.stdout
     .split('\n')
-    .filter(Boolean)
+    .filter((l) => /^PAM_\S+ [\d.]+$/.test(l))
     .map((l) => {
       const [code, ms] = l.split(' ');
-      return { code: code as TimedCall['code'], ms: Number(ms) };
+      return { code: code!, ms: Number(ms) };
     });
-  const info = r.stderr.split('\n').filter((l) => l.startsWith('info: ')).map((l) => l.slice(6));
-  return { calls, info };
+  const info = raw.stderr.split('\n').filter((l) => l.startsWith('info: ')).map((l) => l.slice(6));
+  return { calls, info, raw, elapsedMs };
+}
+
+export interface PamtesterRun {
+  code: PamCode;
+  /** pamtester's result line, e.g. "pamtester: Authentication failure". */
+  line: string;
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+}
+
+/**
+ * pamtester under pam_wrapper, the way an administrator would try the module. pam_wrapper copies the
+ * service dir to a shared /tmp/pam.X directory and cleans "stale" ones, which races when several run at
+ * once (one run can end up reading another's service file): callers must not run these concurrently and
+ * should use a unique service name, so a mix-up fails instead of passing.
+ */
+export async function runPamtester(o: PamOptions & { service: string }): Promise<PamtesterRun> {
+  const dir = serviceDir(o, o.service);
+  const items: string[] = [];
+  if (o.rhost !== undefined) items.push('-I', `rhost=${o.rhost}`);
+  if (o.tty !== undefined) items.push('-I', `tty=${o.tty}`);
+  const op = { auth: 'authenticate', acct: 'acct_mgmt', setcred: 'setcred', session: 'open_session' }[o.operation ?? 'auth'];
+  const env = { ...process.env, LD_PRELOAD: findPamWrapper() ?? 'libpam_wrapper.so', PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: dir };
+  const r = await run('pamtester', [...items, o.service, o.user ?? 'alice', op], env);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const all = `${r.stdout}\n${r.stderr}`;
+  const line = all.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
+  const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
+  return { code, line, ...r };
 }

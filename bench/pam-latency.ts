@@ -1,5 +1,5 @@
-// PAM call -> PAM return latency of pam_facegate, measured in-process with pam/build/fg-pam-timer under
-// pam_wrapper (no root). Without --socket it runs against a fake daemon that answers at once, which
+// PAM call -> PAM return latency of pam_facegate, measured in-process with pam/build/fg-pam-run
+// (pam_start_confdir on a private service dir, no root). Without --socket it runs against a fake daemon that answers at once, which
 // measures the module + protocol + socket overhead; with --socket it asks a running facegated.
 //
 //   node dist/bench/pam-latency.js [--json] [--n 200] [--socket PATH --user USER [--timeout S]]
@@ -79,7 +79,8 @@ async function main(): Promise<void> {
         for (const e of ['looking', 'no-face', 'retry'] as const) s.write(encodeEvent(e));
         s.end(encodeAnswer('deny', 'no-match'));
       }, t(['timeout=4', 'notice'], n));
-      scenarios['remote-rhost'] = await withFake(dir, 'c', () => {}, t(['timeout=4'], n, 'far.example'));
+      // An IP literal: with a host name, libpam's audit record resolves it (DNS), which is not the module's time.
+      scenarios['remote-rhost'] = await withFake(dir, 'c', () => {}, t(['timeout=4'], n, '203.0.113.9'));
       scenarios['no-daemon'] = await t(['timeout=4'], n)(path.join(dir, 'absent.sock'));
       // The deadline bound: a daemon that never answers, timeout=1 -> must return by 1.5 s.
       scenarios['stall-timeout-1s'] = await withFake(dir, 'd', () => {}, t(['timeout=1'], Math.min(n, 5)));

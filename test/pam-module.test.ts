@@ -1,4 +1,6 @@
-// The real module under a real PAM stack (pamtester + pam_wrapper, no root) against a scripted fake daemon.
+// The real module in a real libpam stack, no root, against a scripted fake daemon: most cases through
+// pam/build/fg-pam-run (exact PAM codes, private service dir, safe in parallel), and the main ones again
+// through pamtester under pam_wrapper, the way an administrator would try it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -9,7 +11,9 @@ import {
   FakeDaemon,
   buildModule,
   pamSkipReason,
+  pamtesterSkipReason,
   runPam,
+  runPamtester,
   tempDir,
   type Script,
 } from '../bench/pam-harness.js';
@@ -30,7 +34,7 @@ const rawFrame = (payload: string | Buffer): Buffer => {
   return Buffer.concat([header(p.length), p]);
 };
 
-describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
+describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
   let dir: string;
   let sock: string;
   let daemon: FakeDaemon;
@@ -52,7 +56,7 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
     script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
     const before = daemon.requests.length;
     const r = await runPam({ args: args(), user: 'alice', tty: '/dev/pts/7', rhost: 'localhost' });
-    assert.equal(r.code, 'PAM_SUCCESS', r.line);
+    assert.equal(r.code, 'PAM_SUCCESS', r.stderr);
     assert.equal(r.exitCode, 0);
     assert.deepEqual(daemon.requests.slice(before), [
       { type: 'request', user: 'alice', service: 'facegate-test', tty: '/dev/pts/7', rhost: 'localhost', deadlineMs: 1000 },
@@ -78,8 +82,8 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
       s.end(encodeAnswer('allow', 'match'));
     });
     const r = await runPam({ args: args() });
-    assert.equal(r.code, 'PAM_SUCCESS', r.line);
-    assert.doesNotMatch(r.stdout, /Looking for your face/, 'without notice nothing is shown');
+    assert.equal(r.code, 'PAM_SUCCESS', r.stderr);
+    assert.deepEqual(r.info, [], 'without notice nothing is shown');
   });
 
   test('notice relays progress as text, dropping consecutive duplicates', async () => {
@@ -88,9 +92,8 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
       s.end(encodeAnswer('deny', 'no-match'));
     });
     const r = await runPam({ args: args('notice') });
-    assert.equal(r.code, 'PAM_AUTH_ERR', r.line);
-    const shown = r.stdout.split('\n').filter((l) => l && !l.startsWith('pamtester'));
-    assert.deepEqual(shown, [
+    assert.equal(r.code, 'PAM_AUTH_ERR', r.stderr);
+    assert.deepEqual(r.info, [
       'Looking for your face…',
       'No face detected',
       'Too dark, face the camera',
@@ -100,7 +103,7 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
 
   test('no daemon: PAM_AUTHINFO_UNAVAIL without waiting for the timeout', async () => {
     const r = await runPam({ args: [`socket=${path.join(dir, 'absent.sock')}`, 'timeout=30'] });
-    assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.line);
+    assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.stderr);
     // timeout=30: returning within the sanity limit shows it did not wait for the deadline.
     assert.ok(r.elapsedMs < SANITY_MS, `took ${r.elapsedMs} ms`);
     // A stale socket file nobody listens on (daemon crashed) is refused at once too.
@@ -109,7 +112,7 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
     await d.close();
     if (!fs.existsSync(stale)) fs.writeFileSync(stale, ''); // not a socket: connect fails as well
     const r2 = await runPam({ args: [`socket=${stale}`, 'timeout=30'] });
-    assert.equal(r2.code, 'PAM_AUTHINFO_UNAVAIL', r2.line);
+    assert.equal(r2.code, 'PAM_AUTHINFO_UNAVAIL', r2.stderr);
     assert.ok(r2.elapsedMs < SANITY_MS, `took ${r2.elapsedMs} ms`);
   });
 
@@ -135,7 +138,7 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
       }),
     );
     for (const { name, r, connections } of results) {
-      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${name}: ${r.line}`);
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${name}: ${r.stderr}`);
       assert.equal(connections, 1, name);
       assert.ok(r.elapsedMs >= 1000, `${name}: returned after ${r.elapsedMs} ms, before the timeout`);
       assert.ok(r.elapsedMs < SANITY_MS, `${name}: took ${r.elapsedMs} ms`);
@@ -171,7 +174,7 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
     for (const [name, bytes] of cases) {
       script((_r: Request, s: net.Socket) => void s.end(bytes));
       const r = await runPam({ args: args() });
-      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${name}: ${r.line}`);
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${name}: ${r.stderr}`);
     }
   });
 
@@ -185,7 +188,7 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
     for (const rhost of ['203.0.113.9', 'evil.example', 'localhost.evil.example']) {
       const n = daemon.connections;
       const r = await runPam({ args: args(), rhost });
-      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${rhost}: ${r.line}`);
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${rhost}: ${r.stderr}`);
       assert.equal(daemon.connections, n, `${rhost}: the daemon was contacted`);
     }
     for (const rhost of ['localhost', '127.0.0.1', '::1', '']) {
@@ -202,12 +205,12 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
     for (const extra of bad) {
       const n = daemon.connections;
       const r = await runPam({ args: [`socket=${sock}`, ...extra] });
-      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${extra.join(' ')}: ${r.line}`);
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${extra.join(' ')}: ${r.stderr}`);
       assert.equal(daemon.connections, n, extra.join(' '));
     }
     // debug and notice are accepted; default timeout applies when none is given.
     const r = await runPam({ args: [`socket=${sock}`, 'debug', 'notice'] });
-    assert.equal(r.code, 'PAM_SUCCESS', r.line);
+    assert.equal(r.code, 'PAM_SUCCESS', r.stderr);
     assert.equal(daemon.requests.at(-1)?.deadlineMs, 4000);
   });
 
@@ -215,20 +218,60 @@ describe('pam_facegate under pamtester', { skip: skip ?? false }, () => {
     script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
     const n = daemon.connections;
     const r = await runPam({ args: args(), user: 'a'.repeat(300) });
-    assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.line);
+    assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.stderr);
     assert.equal(daemon.connections, n);
   });
 
   test('the other entry points are PAM_IGNORE', async () => {
     const permit = ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib/security/pam_permit.so'].find((p) => fs.existsSync(p));
     const n = daemon.connections;
-    // Alone in the account stack, a module that only ignores makes libpam fail; with pam_permit it succeeds.
-    const alone = await runPam({ args: args(), operation: 'acct_mgmt' });
-    assert.notEqual(alone.code, 'PAM_SUCCESS', alone.line);
-    if (permit) {
-      const r = await runPam({ args: args(), operation: 'acct_mgmt', extraLines: [`account required ${permit}`] });
-      assert.match(r.line, /account management done|successfully/i, r.line);
+    for (const operation of ['acct', 'setcred', 'session'] as const) {
+      // Alone in its stack, a module that only ignores makes libpam fail; beside pam_permit it changes nothing.
+      const alone = await runPam({ args: args(), operation });
+      assert.notEqual(alone.code, 'PAM_SUCCESS', `${operation}: ${alone.stderr}`);
+      if (permit) {
+        const type = { acct: 'account', setcred: 'auth', session: 'session' }[operation];
+        const r = await runPam({ args: args(), operation, extraLines: [`${type} required ${permit}`] });
+        assert.equal(r.code, 'PAM_SUCCESS', `${operation}: ${r.stderr}`);
+      }
     }
     assert.equal(daemon.connections, n);
+  });
+});
+
+describe('pam_facegate through pamtester under pam_wrapper', { skip: pamtesterSkipReason() ?? false }, () => {
+  let dir: string;
+  let daemon: FakeDaemon;
+  before(async () => {
+    buildModule();
+    dir = tempDir();
+    daemon = await FakeDaemon.start(path.join(dir, 'facegate.sock'), () => {});
+  });
+  after(async () => {
+    await daemon.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Sequential on purpose, with unique service names: see runPamtester about pam_wrapper's shared dirs.
+  test('allow, deny, unavailable, no daemon and remote rhost map to the right PAM codes', async () => {
+    const cases: [string, Buffer | null, { rhost?: string; socket?: string }, string][] = [
+      ['allow', encodeAnswer('allow', 'match'), {}, 'PAM_SUCCESS'],
+      ['deny', encodeAnswer('deny', 'no-match'), {}, 'PAM_AUTH_ERR'],
+      ['unavailable', encodeAnswer('unavailable', 'no-templates'), {}, 'PAM_AUTHINFO_UNAVAIL'],
+      ['garbage', Buffer.from('FGT\x01\x00\x00\x00\x04abc\n'), {}, 'PAM_AUTHINFO_UNAVAIL'],
+      ['no daemon', null, { socket: path.join(dir, 'absent.sock') }, 'PAM_AUTHINFO_UNAVAIL'],
+      ['remote', encodeAnswer('allow', 'match'), { rhost: 'far.example' }, 'PAM_AUTHINFO_UNAVAIL'],
+    ];
+    for (const [i, [name, answer, o, want]] of cases.entries()) {
+      daemon.script = (_r, s) => void s.end(answer ?? Buffer.alloc(0));
+      const n = daemon.connections;
+      const r = await runPamtester({
+        args: [`socket=${o.socket ?? daemon.socketPath}`, 'timeout=2', 'notice'],
+        service: `facegate-pt-${process.pid}-${i}`,
+        ...(o.rhost ? { rhost: o.rhost } : {}),
+      });
+      assert.equal(r.code, want, `${name}: ${r.line}\n${r.stderr}`);
+      if (name === 'remote' || name === 'no daemon') assert.equal(daemon.connections, n, `${name}: daemon contacted`);
+    }
   });
 });
