@@ -115,8 +115,10 @@ export class FakeDaemon {
 export const PAM_RUN_PATH = path.join(PAM_DIR, 'build', 'fg-pam-run');
 
 export interface PamRun {
-  /** The exact PAM return code of the operation. */
+  /** The exact PAM return code of the operation, e.g. 'PAM_SUCCESS'. */
   code: string;
+  /** One readable line for assertion messages: the code and the driver's stderr (module texts, errors). */
+  line: string;
   /** PAM_TEXT_INFO / PAM_ERROR_MSG texts the module sent, in order. */
   info: string[];
   stdout: string;
@@ -173,7 +175,9 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ std
 export async function runPam(o: PamOptions): Promise<PamRun> {
   const calls = await timePam({ ...o, n: 1 });
   const c = calls.calls[0];
-  return { code: c?.code ?? 'none', info: calls.info, ...calls.raw, elapsedMs: calls.elapsedMs };
+  const code = c?.code ?? 'none';
+  const line = `fg-pam-run: ${code}${calls.raw.stderr.trim() ? ` | ${calls.raw.stderr.trim().split('\n').join(' | ')}` : ''}`;
+  return { code, line, info: calls.info, ...calls.raw, elapsedMs: calls.elapsedMs };
 }
 
 export interface TimedCall {
