@@ -26,6 +26,8 @@ interface Row {
   onnx_mb: number;
   ort_1thread_ms_p50: number;
   ort_1thread_ms_p95: number;
+  /** CPU time per call with 1 thread: robust to other load on a shared machine. */
+  ort_1thread_cpu_ms_p50: number;
   ort_default_ms_p50: number;
   tfjs_cpu_ms_p50: number;
   speedup_1thread: number;
@@ -36,13 +38,17 @@ function quantile(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] as number;
 }
 
-async function timeIt(runs: number, warmup: number, fn: () => Promise<unknown>): Promise<number[]> {
+/** Wall times of `runs` calls after `warmup`; `cpu` collects this process's CPU ms per call (all threads). */
+async function timeIt(runs: number, warmup: number, fn: () => Promise<unknown>, cpu: number[] = []): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const ms: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
   return ms;
 }
@@ -87,7 +93,8 @@ async function main(): Promise<void> {
     const feeds = { [input.name]: new ort.Tensor('float32', x, shape) };
 
     const one = await ort.InferenceSession.create(res.onnx, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-    const t1 = await timeIt(runs, 5, () => one.run(feeds));
+    const cpu1: number[] = [];
+    const t1 = await timeIt(runs, 5, () => one.run(feeds), cpu1);
     await one.release();
     const dflt = await ort.InferenceSession.create(res.onnx, { interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     const td = await timeIt(runs, 5, () => dflt.run(feeds));
@@ -107,6 +114,7 @@ async function main(): Promise<void> {
       onnx_mb: Number((res.onnx.length / 1e6).toFixed(2)),
       ort_1thread_ms_p50: Number(quantile(t1, 0.5).toFixed(2)),
       ort_1thread_ms_p95: Number(quantile(t1, 0.95).toFixed(2)),
+      ort_1thread_cpu_ms_p50: Number(quantile(cpu1, 0.5).toFixed(2)),
       ort_default_ms_p50: Number(quantile(td, 0.5).toFixed(2)),
       tfjs_cpu_ms_p50: Number(quantile(tr, 0.5).toFixed(1)),
       speedup_1thread: Number((quantile(tr, 0.5) / quantile(t1, 0.5)).toFixed(1)),
@@ -114,7 +122,7 @@ async function main(): Promise<void> {
     rows.push(row);
     if (!json) {
       console.log(`${row.model.padEnd(16)} convert ${String(row.convert_ms).padStart(5)} ms  onnx ${row.onnx_mb.toFixed(2).padStart(6)} MB  ` +
-        `ORT 1 thread p50 ${row.ort_1thread_ms_p50.toFixed(2).padStart(7)} ms (p95 ${row.ort_1thread_ms_p95.toFixed(2)})  ORT default p50 ${row.ort_default_ms_p50.toFixed(2).padStart(7)} ms  ` +
+        `ORT 1 thread p50 ${row.ort_1thread_ms_p50.toFixed(2).padStart(7)} ms (p95 ${row.ort_1thread_ms_p95.toFixed(2)}, cpu ${row.ort_1thread_cpu_ms_p50.toFixed(2)})  ORT default p50 ${row.ort_default_ms_p50.toFixed(2).padStart(7)} ms  ` +
         `tfjs-cpu p50 ${row.tfjs_cpu_ms_p50.toFixed(1).padStart(7)} ms  (${row.speedup_1thread}x)`);
     }
   }

@@ -183,6 +183,98 @@ test('a small graph with asymmetric SAME padding converts and matches TensorFlow
   await session.release();
 });
 
+/** A second small graph for the layout-sensitive ops: resize, concat, keep-dims mean, slices, transpose, reshape. */
+function layoutModel(): { json: string; bin: Uint8Array } {
+  const enc = (v: string): string => Buffer.from(v).toString('base64');
+  const list = (...i: number[]): { list: { i: string[] } } => ({ list: { i: i.map(String) } });
+  let seed = 99;
+  const rand = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32 - 0.5;
+  };
+  const weights: { name: string; shape: number[]; dtype: string; bytes: Buffer }[] = [];
+  const f32 = (name: string, shape: number[], fill?: number[]): void => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const b = Buffer.alloc(4 * n);
+    for (let i = 0; i < n; i++) b.writeFloatLE(fill ? (fill[i] as number) : rand(), 4 * i);
+    weights.push({ name, shape, dtype: 'float32', bytes: b });
+  };
+  const i32 = (name: string, values: number[], shape: number[] = [values.length]): void => {
+    const b = Buffer.alloc(4 * values.length);
+    values.forEach((v, i) => b.writeInt32LE(v, 4 * i));
+    weights.push({ name, shape, dtype: 'int32', bytes: b });
+  };
+  i32('size', [9, 7]);
+  f32('dwf', [3, 3, 4, 1]);
+  f32('dwb', [4]);
+  i32('axis', [-1], []);
+  f32('b8', [8]);
+  i32('hw', [1, 2]);
+  i32('begin', [0, 1, 0, 0]);
+  i32('end', [0, 4, 4, 8]);
+  i32('strides', [1, 2, 1, 1]);
+  i32('perm', [0, 3, 1, 2]);
+  f32('eps', [], [0.5]);
+  i32('flat', [-1, 64]);
+  f32('w', [10, 64]);
+  i32('one', [1], []);
+  const dims = { shape: { shape: { dim: [{ size: '-1' }, { size: '6' }, { size: '5' }, { size: '4' }] } } };
+  const nhwc = { data_format: { s: enc('NHWC') } };
+  const nodes = [
+    { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, ...dims } },
+    ...weights.map((w) => ({ name: w.name, op: 'Const', attr: { dtype: { type: w.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' } } })),
+    { name: 'rs', op: 'ResizeBilinear', input: ['x', 'size'], attr: { align_corners: { b: false }, half_pixel_centers: { b: true } } },
+    { name: 'dw', op: 'FusedDepthwiseConv2dNative', input: ['rs', 'dwf', 'dwb'], attr: { strides: list(1, 2, 2, 1), padding: { s: enc('SAME') }, ...nhwc, dilations: list(1, 1, 1, 1), fused_ops: { list: { s: [enc('BiasAdd'), enc('Relu6')] } }, num_args: { i: '1' } } },
+    { name: 'th', op: 'Tanh', input: ['dw'], attr: {} },
+    { name: 'cc', op: 'ConcatV2', input: ['dw', 'th', 'axis'], attr: { N: { i: '2' } } },
+    { name: 'ba', op: 'BiasAdd', input: ['cc', 'b8'], attr: nhwc },
+    { name: 'lr', op: 'LeakyRelu', input: ['ba'], attr: { alpha: { f: 0.1 } } },
+    { name: 'mk', op: 'Mean', input: ['lr', 'hw'], attr: { keep_dims: { b: true } } },
+    { name: 'sub', op: 'Sub', input: ['lr', 'mk'], attr: {} },
+    { name: 'sq', op: 'Square', input: ['sub'], attr: {} },
+    { name: 'ss', op: 'StridedSlice', input: ['sq', 'begin', 'end', 'strides'], attr: { begin_mask: { i: '1' }, end_mask: { i: '1' }, ellipsis_mask: { i: '0' }, new_axis_mask: { i: '0' }, shrink_axis_mask: { i: '0' } } },
+    { name: 'tr', op: 'Transpose', input: ['ss', 'perm'], attr: {} },
+    { name: 'ad', op: 'AddV2', input: ['tr', 'eps'], attr: {} },
+    { name: 'rq', op: 'Rsqrt', input: ['ad'], attr: {} },
+    { name: 'rd', op: 'RealDiv', input: ['tr', 'rq'], attr: {} },
+    { name: 'rsh', op: 'Reshape', input: ['rd', 'flat'], attr: {} },
+    { name: 'mm', op: 'MatMul', input: ['rsh', 'w'], attr: { transpose_a: { b: false }, transpose_b: { b: true } } },
+    { name: 'ex', op: 'ExpandDims', input: ['mm', 'one'], attr: {} },
+    { name: 'sqz', op: 'Squeeze', input: ['ex'], attr: { squeeze_dims: list(1) } },
+    { name: 'sg', op: 'Sigmoid', input: ['sqz'], attr: {} },
+  ];
+  const doc = {
+    format: 'graph-model',
+    signature: { outputs: { out: { name: 'sg:0' }, slice: { name: 'ss:0' }, resized: { name: 'rs:0' } } },
+    modelTopology: { node: nodes, library: {}, versions: {} },
+    weightsManifest: [{ paths: ['l.bin'], weights: weights.map(({ bytes: _b, ...w }) => w) }],
+  };
+  return { json: JSON.stringify(doc), bin: Buffer.concat(weights.map((w) => w.bytes)) };
+}
+
+test('resize, concat, keep-dims mean, strided slice, transpose, reshape and squeeze match TensorFlow.js', async () => {
+  const { json, bin } = layoutModel();
+  const read = (): Uint8Array => bin;
+  const res = convertTfjsGraph(json, read);
+  const session = await ort.InferenceSession.create(res.onnx);
+  const ref = await loadReference(json, read);
+  const n = 6 * 5 * 4;
+  for (const batch of [1, 2]) {
+    const x = Float32Array.from({ length: batch * n }, (_, i) => Math.sin(i * 0.53) * 2 + 0.2 * Math.cos(i * 2.1));
+    const shape = [batch, 6, 5, 4];
+    const refs = await runReference(ref, x, shape, ['sg', 'ss', 'rs']);
+    const out = await session.run({ x: new ort.Tensor('float32', x, shape) });
+    ['out', 'slice', 'resized'].forEach((k, j) => {
+      const o = out[k]?.data as Float32Array;
+      const r = refs[j] as Float32Array;
+      assert.equal(o.length, r.length, `${k} length`);
+      for (let i = 0; i < o.length; i++) assert.ok(Math.abs((o[i] as number) - (r[i] as number)) < 1e-4, `${k}[${i}] batch ${batch}: ${o[i]} vs ${r[i]}`);
+    });
+  }
+  ref.dispose();
+  await session.release();
+});
+
 test('bad model.json and unsupported ops fail with clear messages', () => {
   const none = (): Uint8Array => new Uint8Array(0);
   assert.throws(() => parseModelJson('{'), /not valid JSON/);
