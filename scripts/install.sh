@@ -15,7 +15,7 @@ PREFIX="${FACEGATE_PREFIX:-/usr/lib/facegate}"
 BIN_DIR="${FACEGATE_BIN_DIR:-/usr/local/bin}"
 
 # 1. Build dependencies (Debian 12). Node 20+ must already be installed: Debian 12's own nodejs is 18.
-APT_PACKAGES=(build-essential pkg-config python3 libpam0g-dev rsync)
+APT_PACKAGES=(build-essential pkg-config python3 libpam0g-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -30,23 +30,21 @@ if [ -z "$NODE" ] || ! "$NODE" -e 'process.exit(Number(process.versions.node.spl
   exit 1
 fi
 
-# 2. Build in a staging copy, then swap it in, so a failed build leaves the running install untouched.
+# 2. Build in this checkout (dependencies installed once), then copy the result to a staging directory, drop the
+#    development dependencies there, and swap it in, so a failed build leaves the running install untouched.
+export ONNXRUNTIME_NODE_INSTALL=skip
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+npm run -s build
 STAGE="${PREFIX}.new"
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
-rsync -a --delete \
-  --exclude node_modules --exclude dist --exclude .git --exclude models --exclude '/native/*/build' --exclude '/pam/build' \
-  "$SRC"/ "$STAGE"/
-# Reuse the converted models and the package cache of the checkout when present (nothing is downloaded at run time).
-[ -d "$SRC/.cache" ] && rsync -a "$SRC/.cache/" "$STAGE/.cache/"
-(
-  cd "$STAGE"
-  export ONNXRUNTIME_NODE_INSTALL=skip
-  npm ci --no-audit --no-fund --loglevel=error
-  npm run -s build
-  npm prune --omit=dev --no-audit --no-fund --loglevel=error
-  rm -rf .cache
-)
+# -h: copy what symlinks point at (node_modules may be a link in a git worktree).
+parts=()
+for p in package.json package-lock.json README.md dist models calibration native pam config systemd udev docs node_modules; do
+  [ -e "$SRC/$p" ] && parts+=("$p")
+done
+tar -C "$SRC" -chf - --exclude=dist/test --exclude='*.log' "${parts[@]}" | tar -C "$STAGE" -xf -
+(cd "$STAGE" && npm prune --omit=dev --no-audit --no-fund --loglevel=error)
 if [ -d "$PREFIX" ]; then rm -rf "${PREFIX}.old"; mv "$PREFIX" "${PREFIX}.old"; fi
 mv "$STAGE" "$PREFIX"
 rm -rf "${PREFIX}.old"
