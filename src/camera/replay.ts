@@ -119,10 +119,11 @@ class ReplayCamera implements Camera {
     const p = fs.readFile(file).then(decodeImage).then(
       (img) => {
         const out = toOutput(img, this.opts.output);
-        this.remember(index, out);
+        if (!this.closed) this.remember(index, out);
         return out;
       },
       (err: unknown) => {
+        if (this.closed) return null; // a prefetch that outlived close(): nobody wants to hear about it
         this.bad.add(index);
         this.opts.onWarning(`replay: skipping ${path.basename(file)}: ${err instanceof Error ? err.message : String(err)}`);
         return null;
@@ -213,9 +214,9 @@ class ReplayCamera implements Camera {
     const wake = this.wake;
     this.wake = null;
     wake?.();
+    // A prefetch still decoding finishes on its own and is dropped; close() does not wait for it.
     this.cache.clear();
     this.cacheBytes = 0;
-    await Promise.allSettled([...this.pending.values()]);
   }
 }
 
