@@ -1,3 +1,5 @@
+import { parseCameraSpec } from '../camera/camera.js';
+
 /**
  * The facegate configuration: one TOML file, validated key by key so a typo is reported by name at start-up
  * instead of silently falling back to a default. docs/config.md documents every key; keep the two in step.
@@ -151,7 +153,12 @@ function idList(): Checker {
 function cameraSpec(): Checker {
   return (v, key) => {
     const s = str({ nonEmpty: true })(v, key) as string;
-    if (!/^(v4l2|replay):./.test(s)) throw new ConfigError(key, `must be "v4l2:/dev/videoN" or "replay:DIR", got "${s}"`);
+    // The camera module's own parser, so the config accepts exactly what openCamera accepts (options included).
+    try {
+      parseCameraSpec(s);
+    } catch (err) {
+      throw new ConfigError(key, `must be "v4l2:/dev/videoN" or "replay:DIR": ${(err as Error).message}`);
+    }
     return s;
   };
 }
