@@ -118,3 +118,21 @@ test('ROC SVG is self-contained and has one curve per series', () => {
   assert.ok(svg.includes('>1e-5<'));
   assert.ok(svg.length < 60000, `svg is ${svg.length} bytes`);
 });
+
+test('generated LFW-style pairs parse back, with identity-disjoint folds', async () => {
+  const { makeLfwPairs } = await import('../src/eval/lfw-pairs.js');
+  const people = Array.from({ length: 20 }, (_, i) => ({ name: `P${i}`, images: [1, 2, 3, 4] }));
+  const text = makeLfwPairs(people, 4, 6, 3);
+  assert.equal(text, makeLfwPairs(people, 4, 6, 3));
+  const p = parseLfwPairs(text);
+  assert.equal(p.pairs.length, 4 * 12);
+  const foldOf = new Map<string, number>();
+  for (const pr of p.pairs) {
+    for (const name of [pr.a.name, pr.b.name]) {
+      assert.equal(foldOf.get(name) ?? pr.fold, pr.fold, `${name} in two folds`);
+      foldOf.set(name, pr.fold);
+    }
+    assert.equal(pr.same, pr.a.name === pr.b.name);
+  }
+  assert.throws(() => makeLfwPairs(people.slice(0, 2), 2, 50), /not enough/);
+});

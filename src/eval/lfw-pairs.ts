@@ -111,3 +111,57 @@ export function readLfwPairs(file: string): LfwPairs {
 export function lfwImagePath(dir: string, name: string, n: number): string {
   return path.join(dir, name, `${name}_${String(n).padStart(4, '0')}.jpg`);
 }
+
+/**
+ * Writes an LFW-style pairs file for a dataset of <Name>/<Name>_NNNN.jpg people, for checking the 10-fold
+ * protocol where the real pairs.txt people are absent. As in LFW, folds are identity-disjoint: each person's
+ * pairs (matched and mismatched) fall in one fold. Deterministic for a given seed.
+ */
+export function makeLfwPairs(
+  people: readonly { name: string; images: readonly number[] }[],
+  folds: number,
+  perFold: number,
+  seed = 1,
+): string {
+  let s = seed >>> 0;
+  const rand = (n: number): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return Math.floor((s / 2 ** 32) * n);
+  };
+  const groups: (typeof people)[number][][] = Array.from({ length: folds }, () => []);
+  people.forEach((p, i) => groups[i % folds]!.push(p));
+  const lines = [`${folds}\t${perFold}`];
+  for (const g of groups) {
+    const matchedAll: string[] = [];
+    for (const p of g) {
+      for (let a = 0; a < p.images.length; a++) {
+        for (let b = a + 1; b < p.images.length; b++) matchedAll.push(`${p.name}\t${p.images[a]}\t${p.images[b]}`);
+      }
+    }
+    if (matchedAll.length < perFold || g.length < 2) throw new Error('not enough people or images for that many pairs per fold');
+    const seen = new Set<string>();
+    const matched: string[] = [];
+    while (matched.length < perFold) {
+      const l = matchedAll[rand(matchedAll.length)]!;
+      if (!seen.has(l)) {
+        seen.add(l);
+        matched.push(l);
+      }
+    }
+    const mismatched: string[] = [];
+    while (mismatched.length < perFold) {
+      const i = rand(g.length);
+      const j = rand(g.length);
+      if (i === j) continue;
+      const pa = g[i]!;
+      const pb = g[j]!;
+      const l = `${pa.name}\t${pa.images[rand(pa.images.length)]}\t${pb.name}\t${pb.images[rand(pb.images.length)]}`;
+      if (!seen.has(l)) {
+        seen.add(l);
+        mismatched.push(l);
+      }
+    }
+    lines.push(...matched, ...mismatched);
+  }
+  return lines.join('\n') + '\n';
+}
