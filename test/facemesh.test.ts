@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { datasetsDir, modelsDir } from '../src/paths.js';
-import { FaceMeshLandmarker, cropToNhwc01, meshCrop, FACEMESH_SIZE } from '../src/vision/facemesh.js';
+import { FaceMeshLandmarker, FaceMesh68Landmarker, MESH_TO_IBUG68, cropToNhwc01, meshCrop, meshToIbug68, FACEMESH_SIZE } from '../src/vision/facemesh.js';
+import { FaceApiLandmarker } from '../src/vision/landmarks68.js';
+import { DLIB_ALIGN_POINTS } from '../src/vision/align.js';
 import { BlazeFace } from '../src/vision/blazeface.js';
 import { decodeFile, toGrey } from '../src/vision/decode.js';
 import type { Point, RawImage } from '../src/vision/types.js';
@@ -12,6 +14,15 @@ test('mesh crop: detector box enlarged 1.4x about its centre, squared to the lon
   assert.deepEqual(meshCrop({ x: 100, y: 50, width: 80, height: 100 }), { x0: 70, y0: 30, side: 140 });
   assert.throws(() => meshCrop({ x: 0, y: 0, width: 0, height: 10 }), /empty/);
   assert.throws(() => meshCrop({ x: NaN, y: 0, width: 5, height: 10 }), /not finite/);
+});
+
+test('mesh to iBUG-68 mapping: 68 distinct mesh indices', () => {
+  assert.equal(MESH_TO_IBUG68.length, 68);
+  assert.equal(new Set(MESH_TO_IBUG68).size, 68);
+  assert.ok(MESH_TO_IBUG68.every((i) => Number.isInteger(i) && i >= 0 && i < 468));
+  const pts = Array.from({ length: 468 }, (_, i) => ({ x: i, y: -i }));
+  assert.deepEqual(meshToIbug68(pts)[8], { x: 152, y: -152 });
+  assert.throws(() => meshToIbug68(pts.slice(0, 100)), /need 468/);
 });
 
 test('mesh crop sampling: identity at 1:1, zeros outside the image, grey replicated', () => {
@@ -80,5 +91,36 @@ test('facemesh on real faces: 468 points with eyes, nose and mouth where they be
     } finally {
       await mesh.close();
       await det.close();
+    }
+  });
+
+test('facemesh as 68 points agrees with face-api 68-point net on the alignment points',
+  { skip: (!built && 'models not built: run npm run build:models') || (!haveLfw && `datasets absent: ${lfw} not found`) },
+  async () => {
+    const det = await BlazeFace.load();
+    const m68 = await FaceMesh68Landmarker.load({ intraOpThreads: 1 });
+    const net = await FaceApiLandmarker.load({ intraOpThreads: 1 });
+    try {
+      assert.equal(m68.count, 68);
+      let sum = 0;
+      let n = 0;
+      for (const p of fs.readdirSync(lfw).sort().slice(0, 6)) {
+        const file = path.join(lfw, p, fs.readdirSync(path.join(lfw, p)).sort()[0] as string);
+        const img = await decodeFile(file);
+        const [d] = await det.detect(img, { maxFaces: 1 });
+        assert.ok(d);
+        const a = await m68.detect(img, d.box);
+        const b = await net.detect(img, d.box);
+        assert.equal(a.length, 68);
+        const iod = Math.hypot(((b[42] as Point).x + (b[45] as Point).x - (b[36] as Point).x - (b[39] as Point).x) / 2, ((b[42] as Point).y + (b[45] as Point).y - (b[36] as Point).y - (b[39] as Point).y) / 2);
+        for (const i of DLIB_ALIGN_POINTS) {
+          sum += Math.hypot((a[i] as Point).x - (b[i] as Point).x, (a[i] as Point).y - (b[i] as Point).y) / iod;
+          n++;
+        }
+      }
+      // Measured ≈ 0.05 of the inter-ocular distance; a wrong index or a misplaced crop gives > 0.2.
+      assert.ok(sum / n < 0.1, `mean disagreement ${(sum / n).toFixed(3)} IOD`);
+    } finally {
+      await Promise.all([m68.close(), net.close(), det.close()]);
     }
   });

@@ -164,6 +164,58 @@ export class FaceMeshLandmarker implements Landmarker {
   }
 }
 
+/**
+ * MediaPipe mesh index for each iBUG-68 point (dlib order), the correspondence commonly used to drive 68-point
+ * code from FaceMesh. Checked on lfw-dev against face-api's 68-point net (test/facemesh.test.ts): inner points
+ * (brows, nose, eyes, mouth) agree to 0.03-0.10 of the inter-ocular distance; jaw points differ more (0.1-0.25)
+ * because iBUG's jaw follows the silhouette while mesh points sit on the surface.
+ */
+export const MESH_TO_IBUG68: readonly number[] = [
+  127, 234, 132, 58, 172, 150, 149, 148, 152, 377, 378, 379, 397, 288, 361, 454, 356, // jaw 0-16
+  70, 63, 105, 66, 107, // right brow 17-21 (subject's right)
+  336, 296, 334, 293, 300, // left brow 22-26
+  168, 197, 5, 4, // nose bridge 27-30
+  75, 97, 2, 326, 305, // nostrils 31-35
+  33, 160, 158, 133, 153, 144, // right eye 36-41
+  362, 385, 387, 263, 373, 380, // left eye 42-47
+  61, 39, 37, 0, 267, 269, 291, // upper outer lip 48-54
+  405, 314, 17, 84, 181, // lower outer lip 55-59
+  78, 82, 13, 312, 308, // upper inner lip 60-64
+  317, 14, 87, // lower inner lip 65-67
+];
+
+/** The 68 iBUG-order points taken from a 468-point mesh. */
+export function meshToIbug68(points: readonly Point[]): Point[] {
+  if (points.length < FACEMESH_POINTS) throw new Error(`need ${FACEMESH_POINTS} mesh points, got ${points.length}`);
+  return MESH_TO_IBUG68.map((i) => {
+    const p = points[i] as Point;
+    return { x: p.x, y: p.y };
+  });
+}
+
+/**
+ * FaceMesh presented as a 68-point (iBUG order) landmarker, so dlib-template alignment can run on it and be
+ * compared like for like with face-api's 68-point net.
+ */
+export class FaceMesh68Landmarker implements Landmarker {
+  readonly id = 'facemesh68';
+  readonly count = 68;
+
+  constructor(readonly mesh: FaceMeshLandmarker) {}
+
+  static async load(opts: SessionOptions = {}): Promise<FaceMesh68Landmarker> {
+    return new FaceMesh68Landmarker(await FaceMeshLandmarker.load(opts));
+  }
+
+  async detect(image: RawImage, box: Box): Promise<Point[]> {
+    return meshToIbug68((await this.mesh.detectMesh(image, box)).points);
+  }
+
+  close(): Promise<void> {
+    return this.mesh.close();
+  }
+}
+
 /** Loads the facemesh landmarker (models/human-facemesh.onnx, digest-checked). */
 export function load(opts: SessionOptions = {}): Promise<FaceMeshLandmarker> {
   return FaceMeshLandmarker.load(opts);
