@@ -1,0 +1,92 @@
+/**
+ * The names of facegate's D-Bus API (docs/dbus.md). One place, so the service, the client helper, the policy
+ * file and the docs cannot drift apart.
+ */
+export const BUS_NAME = 'org.facegate.Daemon';
+export const OBJECT_PATH = '/org/facegate/Daemon';
+export const INTERFACE = 'org.facegate.Daemon';
+/** Bumped when a method or signal changes incompatibly; reported by GetStatus as `api_version`. */
+export const API_VERSION = 1;
+
+/** Errors a method call can get, besides org.freedesktop.DBus.Error.UnknownMethod. */
+export const ERRORS = {
+  /** The call's signature is not the method's (e.g. Verify with an integer). */
+  invalidArgs: 'org.facegate.Error.InvalidArgs',
+  /** The user name is not a valid login name (syntax, length, control characters). */
+  invalidUser: 'org.facegate.Error.InvalidUser',
+  /** The caller's uid may not act for that user, or the bus could not tell who the caller is. */
+  permissionDenied: 'org.facegate.Error.PermissionDenied',
+  /** This caller already has a verification running; Cancel it or wait for VerifyResult. */
+  alreadyInProgress: 'org.facegate.Error.AlreadyInProgress',
+  /** Cancel without a verification of this caller running. */
+  noVerifyInProgress: 'org.facegate.Error.NoVerifyInProgress',
+  /** Too many verifications over D-Bus at once. */
+  tooManyRequests: 'org.facegate.Error.TooManyRequests',
+  /** The daemon is stopping. */
+  shuttingDown: 'org.facegate.Error.ShuttingDown',
+  /** Something failed inside the daemon (the template database, …); the message says what, never a stack. */
+  internal: 'org.facegate.Error.Internal',
+} as const;
+
+export type ErrorName = (typeof ERRORS)[keyof typeof ERRORS];
+
+/** Methods of INTERFACE with their exact input signatures. */
+export const METHODS = {
+  Verify: 's',
+  Cancel: '',
+  ListEnrolled: 's',
+  GetStatus: '',
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+
+export const INTROSPECTION_XML = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
+<node>
+  <interface name="${INTERFACE}">
+    <!-- Starts a verification of USER's face; progress and the answer come as signals to the caller only. -->
+    <method name="Verify">
+      <arg name="user" type="s" direction="in"/>
+    </method>
+    <!-- Stops the caller's verification; no VerifyResult follows. -->
+    <method name="Cancel"/>
+    <!-- Enrolled faces of USER: (id, label, created ISO-8601 UTC). Never template data. -->
+    <method name="ListEnrolled">
+      <arg name="user" type="s" direction="in"/>
+      <arg name="faces" type="a(sss)" direction="out"/>
+    </method>
+    <method name="GetStatus">
+      <arg name="status" type="a{sv}" direction="out"/>
+    </method>
+    <signal name="VerifyStatus">
+      <arg name="event" type="s"/>
+      <arg name="done" type="b"/>
+    </signal>
+    <signal name="VerifyResult">
+      <arg name="answer" type="s"/>
+      <arg name="reason" type="s"/>
+    </signal>
+  </interface>
+  <interface name="org.freedesktop.DBus.Introspectable">
+    <method name="Introspect">
+      <arg name="xml_data" type="s" direction="out"/>
+    </method>
+  </interface>
+  <interface name="org.freedesktop.DBus.Peer">
+    <method name="Ping"/>
+    <method name="GetMachineId">
+      <arg name="machine_uuid" type="s" direction="out"/>
+    </method>
+  </interface>
+</node>
+`;
+
+/** Introspection of an ancestor of OBJECT_PATH: no interfaces of its own, one child node. */
+export function parentIntrospection(child: string): string {
+  return `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
+<node>
+  <node name="${child}"/>
+</node>
+`;
+}
