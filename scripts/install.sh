@@ -81,6 +81,11 @@ if command -v udevadm >/dev/null && [ -d /run/udev ]; then
   udevadm trigger --subsystem-match=video4linux || true
 fi
 
+# 6b. D-Bus policy (only root owns org.facegate.Daemon) and bus activation through systemd (docs/dbus.md).
+install -D -m 0644 "$PREFIX/dbus/org.facegate.Daemon.conf" /usr/share/dbus-1/system.d/org.facegate.Daemon.conf
+install -D -m 0644 "$PREFIX/dbus/org.facegate.Daemon.service" /usr/share/dbus-1/system-services/org.facegate.Daemon.service
+if [ -d /run/systemd/system ]; then systemctl reload dbus 2>/dev/null || true; fi
+
 # 7. systemd units (node's real path substituted), enabled and (re)started.
 install -d /etc/systemd/system
 for unit in facegate.service facegate.socket; do

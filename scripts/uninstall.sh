@@ -28,6 +28,9 @@ fi
 rm -f /etc/systemd/system/facegate.service /etc/systemd/system/facegate.socket
 [ -d /run/systemd/system ] && systemctl daemon-reload
 
+rm -f /usr/share/dbus-1/system.d/org.facegate.Daemon.conf /usr/share/dbus-1/system-services/org.facegate.Daemon.service
+[ -d /run/systemd/system ] && { systemctl reload dbus 2>/dev/null || true; }
+
 rm -f /etc/udev/rules.d/70-facegate.rules
 if command -v udevadm >/dev/null && [ -d /run/udev ]; then udevadm control --reload || true; fi
 

@@ -19,7 +19,9 @@ import { BUS_NAME, ERRORS, INTERFACE, OBJECT_PATH } from '../src/dbus/api.js';
 import { callFacegate, verifyOverDbus } from '../src/dbus/client.js';
 import { parseBusKind, startDbusService, type DbusHandle } from '../src/dbus/connect.js';
 import { checkArgs, userNameProblem } from '../src/dbus/validate.js';
-import { PACKAGE_ROOT } from '../src/paths.js';
+import { modelsDir, PACKAGE_ROOT } from '../src/paths.js';
+import { calibrationDir } from '../src/match/calibration.js';
+import { DAEMON_JS, startDaemon } from '../bench/daemon-harness.js';
 import { TemplateStore } from '../src/store/store.js';
 import type { RawImage } from '../src/vision/types.js';
 
@@ -553,5 +555,65 @@ out.verifySelf = await verifyOverDbus(bus, 'nobody', 8000);`,
     }
   } finally {
     await stopBus(sys);
+  }
+});
+
+// ---- the real facegated ----
+
+test('facegated refuses a bad --dbus value by name, before loading anything', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-dbus-main-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'config.toml'), '');
+    const r = spawnSync(process.execPath, [DAEMON_JS, '--config', path.join(dir, 'config.toml'), '--db', path.join(dir, 'f.db'), '--dbus', 'tcp'], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /level=error msg="bad option" error="--dbus must be one of system, session, none, got \\"tcp\\""/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function realDaemonSkip(): string | false {
+  if (noDaemon) return noDaemon;
+  if (!fs.existsSync(path.join(modelsDir(), 'manifest.json'))) return `models not built in ${modelsDir()} (npm run build:models)`;
+  const cal = calibrationDir();
+  if (!fs.existsSync(cal) || !fs.readdirSync(cal).some((f) => f.endsWith('.json'))) return `no calibration tables in ${cal}`;
+  return false;
+}
+
+test('facegated --dbus session exports the API next to its socket; without a bus it still serves PAM', { skip: realDaemonSkip() }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-dbus-main-'));
+  const cam = path.join(dir, 'cam');
+  fs.mkdirSync(cam);
+  fs.writeFileSync(path.join(cam, '000.pgm'), pgm(128, 64, 64));
+  fs.writeFileSync(path.join(dir, 'config.toml'), '');
+  const args = ['--config', path.join(dir, 'config.toml'), '--db', path.join(dir, 'f.db'), '--socket', path.join(dir, 's.sock'), '--camera', `replay:${cam}`];
+  try {
+    const d = await startDaemon([...args, '--dbus', 'session'], { env: { DBUS_SESSION_BUS_ADDRESS: bus!.address } });
+    const client = await connect(bus!.address);
+    try {
+      await until(() => d.count(/msg="dbus ready" bus=session name=org\.facegate\.Daemon/) === 1, 'dbus ready');
+      const status = (await callFacegate(client, 'GetStatus'))!.body[0] as Record<string, { value: unknown }>;
+      const ready = d.lines.find((l) => l.includes('msg=ready'))!;
+      const models = status.models!.value as string[][];
+      assert.ok(models.length > 0);
+      for (const [id, sha] of models) assert.ok(ready.includes(`${id}@${sha!.slice(0, 12)}`), `${id} in ${ready}`);
+      assert.equal(status.camera!.value, `replay:${cam}`);
+      assert.deepEqual((await callFacegate(client, 'ListEnrolled', 's', ['alice']))!.body[0], []);
+      const out = await verifyOverDbus(client, 'alice', 10000);
+      assert.deepEqual([out.answer, out.reason], ['unavailable', 'no-templates']);
+    } finally {
+      client.disconnect();
+      await d.stop();
+    }
+    const lonely = await startDaemon([...args, '--dbus', 'session'], { env: { DBUS_SESSION_BUS_ADDRESS: `unix:path=${dir}/no-bus` } });
+    try {
+      await until(() => lonely.count(/msg="dbus unavailable"/) === 1, 'dbus unavailable');
+      const a = await askDaemon(path.join(dir, 's.sock'), { user: 'alice', service: 'sudo', tty: '', rhost: '', deadlineMs: 2000 });
+      assert.deepEqual([a.result, a.reason], ['unavailable', 'no-templates']);
+    } finally {
+      await lonely.stop();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { parseBusKind, startDbusService, type DbusHandle } from '../dbus/connect.js';
 import { loadConfig } from '../config/load.js';
 import { TemplateStore } from '../store/store.js';
 import { CameraManager } from './camera-manager.js';
@@ -21,6 +22,7 @@ interface Flags {
   socket?: string;
   camera?: string;
   threads?: string;
+  dbus?: string;
   debug?: boolean;
 }
 
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
     .option('--socket <path>', 'socket to listen on (overrides daemon.socket; ignored under socket activation)')
     .option('--camera <spec>', 'camera: v4l2:/dev/videoN or replay:DIR (overrides camera.device)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads per model (overrides daemon.threads)')
+    .option('--dbus <bus>', 'export the D-Bus API (docs/dbus.md) on the system or session bus, or none', 'none')
     .option('--debug', 'log debug lines')
     .showHelpAfterError();
   program.parse(process.argv);
@@ -61,6 +64,13 @@ async function main(): Promise<void> {
     });
   } catch (err) {
     log.error('bad configuration', { error: (err as Error).message, key: err instanceof ConfigError ? err.key : undefined });
+    process.exit(2);
+  }
+  let dbusBus;
+  try {
+    dbusBus = parseBusKind(flags.dbus ?? 'none');
+  } catch (err) {
+    log.error('bad option', { error: (err as Error).message });
     process.exit(2);
   }
   let threads: number | undefined = config.daemon.threads === 0 ? undefined : config.daemon.threads;
@@ -107,11 +117,21 @@ async function main(): Promise<void> {
     rss_mb: Math.round(process.memoryUsage().rss / 1048576),
   });
 
+  // After the socket is up: PAM never waits for D-Bus, and a missing bus costs the desktop API only.
+  let dbusHandle: DbusHandle | null = null;
+  if (dbusBus !== 'none') {
+    dbusHandle = await startDbusService(dbusBus, { runner: server, store, models: engine.models, camera, config, log }).catch((err: unknown) => {
+      log.error('dbus unavailable', { bus: dbusBus, error: err instanceof Error ? err.message : String(err) });
+      return null;
+    });
+  }
+
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
+    await dbusHandle?.close();
     await server.close();
     await camera.shutdown();
     await engine.close();
