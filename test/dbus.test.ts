@@ -434,6 +434,8 @@ test('introspection describes the object and leads to it from /', { skip: noDaem
     const proxy = await h.client.getProxyObject(BUS_NAME, OBJECT_PATH);
     assert.ok(proxy.getInterface(INTERFACE));
     assert.ok(await rawCall(h.client, 'Ping', '', [], 'org.freedesktop.DBus.Peer'));
+    assert.deepEqual((await rawCall(h.client, 'GetAll', 's', [INTERFACE], 'org.freedesktop.DBus.Properties'))!.body[0], {});
+    assert.equal(await errorOf(rawCall(h.client, 'Get', 'ss', [INTERFACE, 'x'], 'org.freedesktop.DBus.Properties')), 'org.freedesktop.DBus.Error.UnknownProperty');
   } finally {
     await h.stop();
   }

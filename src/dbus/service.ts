@@ -93,6 +93,7 @@ export class FacegateDbusService {
       if (msg.interface === 'org.freedesktop.DBus.Peer') return this.peer(msg);
       if (msg.interface === 'org.freedesktop.DBus.Introspectable') return this.introspect(msg);
       if (msg.path !== OBJECT_PATH) return false;
+      if (msg.interface === 'org.freedesktop.DBus.Properties') return this.properties(msg);
       if (msg.interface !== undefined && msg.interface !== INTERFACE) return false;
       const member = msg.member;
       if (!Object.prototype.hasOwnProperty.call(METHODS, member)) {
@@ -148,11 +149,16 @@ export class FacegateDbusService {
     // Held while asking the bus who the caller is, so a second Verify from the same caller cannot slip in.
     this.reserved.add(sender);
     let cred: PeerCred;
+    let watching = false;
     try {
       cred = await this.callerCred(sender);
       this.authorise(cred.uid, user, sender);
-      if (this.closing) throw new DbusMethodError(ERRORS.shuttingDown, 'facegated is stopping');
+      watching = true;
       await this.watchCaller(sender);
+      if (this.closing) throw new DbusMethodError(ERRORS.shuttingDown, 'facegated is stopping');
+    } catch (err) {
+      if (watching) void this.unwatchCaller(sender);
+      throw err;
     } finally {
       this.reserved.delete(sender);
     }
@@ -307,6 +313,21 @@ export class FacegateDbusService {
       return true;
     }
     this.error(msg, 'org.freedesktop.DBus.Error.UnknownMethod', 'org.freedesktop.DBus.Peer has only Ping and GetMachineId');
+    return true;
+  }
+
+  /** The interface has no properties; GDBusProxy and friends still ask for them when they connect. */
+  private properties(msg: Msg): boolean {
+    if (msg.member === 'GetAll' && msg.signature === 's') {
+      if (msg.body[0] === INTERFACE) this.reply(msg, 'a{sv}', [{}]);
+      else this.error(msg, 'org.freedesktop.DBus.Error.UnknownInterface', `no interface ${String(msg.body[0]).slice(0, 64)} here`);
+      return true;
+    }
+    if ((msg.member === 'Get' && msg.signature === 'ss') || (msg.member === 'Set' && msg.signature === 'ssv')) {
+      this.error(msg, 'org.freedesktop.DBus.Error.UnknownProperty', `${INTERFACE} has no properties`);
+      return true;
+    }
+    this.error(msg, 'org.freedesktop.DBus.Error.UnknownMethod', 'org.freedesktop.DBus.Properties has Get(ss), GetAll(s) and Set(ssv)');
     return true;
   }
 
