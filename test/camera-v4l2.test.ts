@@ -245,6 +245,36 @@ test('exposure control and the UVC XU write for the IR emitter are sent before s
   assert.ok(!lines.some((l) => /selector=7 query=0x1/.test(l)));
 });
 
+test('probe lists formats and sizes, flags GREY cameras as IR, never streams', { skip: addonMissing }, async () => {
+  const log = logFile();
+  const r = await runFakeChild({ spec: FAKE_DEVICE, frames: 0, scenario: 'probe' }, { FAKE_V4L2_LOG: log, FAKE_V4L2_SIZES: '640x360,320x180' });
+  const probe = r.probe as { cameras: Array<Record<string, unknown>>; failures: Array<Record<string, unknown>> };
+  assert.deepEqual(probe.cameras, [
+    {
+      device: FAKE_DEVICE,
+      driver: 'fake_v4l2',
+      card: 'Fake IR Camera',
+      busInfo: 'fake:0',
+      usable: true,
+      formats: ['GREY', 'YUYV', 'MJPG'].map((fourcc) => ({ fourcc, sizes: ['640x360', '320x180'] })),
+      likelyIr: true,
+    },
+  ]);
+  assert.equal(probe.failures.length, 1);
+  assert.equal(probe.failures[0]!.code, 'NOT_FOUND');
+  const lines = readLog(log);
+  assert.ok(!lines.some((l) => /REQBUFS|STREAMON|S_FMT/.test(l)), lines.join('\n'));
+  assert.equal(lines[lines.length - 1], 'close');
+  const cams = async (env: Record<string, string>) => {
+    const res = await runFakeChild({ spec: FAKE_DEVICE, frames: 0, scenario: 'probe' }, env);
+    const cam = (res.probe as { cameras: Array<{ usable: boolean; likelyIr: boolean }> }).cameras[0]!;
+    return [cam.usable, cam.likelyIr];
+  };
+  assert.deepEqual(await cams({ FAKE_V4L2_FORMATS: 'YUYV,MJPG', FAKE_V4L2_CARD: 'HD Webcam' }), [true, false]);
+  assert.deepEqual(await cams({ FAKE_V4L2_FORMATS: 'YUYV', FAKE_V4L2_CARD: 'Integrated IR Camera' }), [true, true]);
+  assert.deepEqual(await cams({ FAKE_V4L2_NO_STREAMING: '1' }), [false, false]);
+});
+
 test('YUYV conversion of known colours and row padding', () => {
   // BT.601 studio-range white, black and the primaries (Y, Cb, Cr) as a camera sends them.
   const px: Array<[number, number, number, [number, number, number]]> = [

@@ -29,7 +29,7 @@ export interface ChildPlan {
   /** Open, take the frames and close this many times in one process (the bench); default 1. */
   repeat?: number;
   /** Extra behaviour to exercise after the frames are taken. */
-  scenario?: 'close-while-waiting' | 'second-open';
+  scenario?: 'close-while-waiting' | 'second-open' | 'probe';
 }
 
 export interface ChildFrame {
@@ -48,6 +48,7 @@ export interface ChildResult {
   error?: { name: string; code?: string; message: string };
   secondOpenError?: { code?: string; message: string };
   closeWhileWaitingMs?: number;
+  probe?: unknown;
   timings: { openMs?: number; firstFrameMs?: number; closeMs?: number };
   /** One entry per repetition when `repeat` is set; the first is cold (module and addon loading). */
   runs?: Array<{ openMs: number; firstFrameMs: number; closeMs: number }>;
@@ -107,6 +108,12 @@ async function childMain(plan: ChildPlan): Promise<void> {
     uvcXu: plan.opts?.uvcXu?.map((x) => ({ unit: x.unit, selector: x.selector, data: Uint8Array.from(x.data) })),
     onWarning: (m: string) => result.warnings.push(m),
   };
+  if (plan.scenario === 'probe') {
+    const { listCameras } = await import('../../src/camera/probe.js');
+    result.probe = listCameras([plan.spec, '/dev/video-facegate-absent']);
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
   if (plan.repeat && plan.repeat > 1) {
     result.runs = [];
     try {

@@ -14,6 +14,7 @@
 //   FAKE_V4L2_NO_CAPTURE   advertise a video output device instead of a capture device
 //   FAKE_V4L2_OPEN_ERRNO   make open() fail with this errno number
 //   FAKE_V4L2_MJPEG        JPEG file served as every MJPG frame
+//   FAKE_V4L2_CARD         card name reported by QUERYCAP (default "Fake IR Camera")
 //
 // Frame pattern for frame sequence s at pixel (x, y) (tests recompute it):
 //   GREY: Y = (x + 3y + 7s) & 255
@@ -71,6 +72,7 @@ static int nformats;
 static fsize sizes[MAX_SIZES];
 static int nsizes;
 static int no_streaming, no_capture, open_errno;
+static char card[32] = "Fake IR Camera";
 static uint8_t *mjpeg;
 static size_t mjpeg_len;
 
@@ -144,6 +146,8 @@ __attribute__((constructor)) static void init(void) {
   no_capture = getenv("FAKE_V4L2_NO_CAPTURE") != NULL;
   const char *e = getenv("FAKE_V4L2_OPEN_ERRNO");
   if (e) open_errno = atoi(e);
+  const char *cn = getenv("FAKE_V4L2_CARD");
+  if (cn && *cn) snprintf(card, sizeof card, "%s", cn);
   const char *m = getenv("FAKE_V4L2_MJPEG");
   if (m && *m) {
     FILE *jf = fopen(m, "rb");
@@ -248,7 +252,7 @@ static int fake_ioctl(unsigned long req, void *arg) {
       struct v4l2_capability *cap = arg;
       memset(cap, 0, sizeof *cap);
       snprintf((char *)cap->driver, sizeof cap->driver, "fake_v4l2");
-      snprintf((char *)cap->card, sizeof cap->card, "Fake IR Camera");
+      snprintf((char *)cap->card, sizeof cap->card, "%s", card);
       snprintf((char *)cap->bus_info, sizeof cap->bus_info, "fake:0");
       cap->version = 0x060100;
       uint32_t dev = (no_capture ? V4L2_CAP_VIDEO_OUTPUT : V4L2_CAP_VIDEO_CAPTURE) | (no_streaming ? 0 : V4L2_CAP_STREAMING);
