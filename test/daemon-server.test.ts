@@ -9,12 +9,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultConfig, type Config } from '../src/config/config.js';
-import { CameraManager } from '../src/daemon/camera-manager.js';
+import { CameraManager, type CameraOpener } from '../src/daemon/camera-manager.js';
 import { askDaemon } from '../src/daemon/client.js';
 import type { FaceEngine, FoundFace, UserMatcher } from '../src/daemon/engine.js';
 import { createLogger } from '../src/daemon/log.js';
 import { FacegateServer } from '../src/daemon/server.js';
-import { meanBrightness } from '../src/camera/camera.js';
+import { CameraError, meanBrightness, openCamera, type Camera, type Frame } from '../src/camera/camera.js';
 import { encodeEvent, encodeRequest, FrameReader, type Answer, type EventCode, type Message } from '../src/protocol/index.js';
 import { TemplateStore } from '../src/store/store.js';
 import type { RawImage } from '../src/vision/types.js';
@@ -62,7 +62,10 @@ interface Harness {
   stop(): Promise<void>;
 }
 
-async function start(frames: number[], opts: { config?: (c: Config) => void; userName?: (uid: number) => string | null; peerUid?: number } = {}): Promise<Harness> {
+async function start(
+  frames: number[],
+  opts: { config?: (c: Config) => void; userName?: (uid: number) => string | null; peerUid?: number; opener?: CameraOpener } = {},
+): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-daemon-'));
   fs.chmodSync(dir, 0o755);
   const cam = path.join(dir, 'cam');
@@ -76,7 +79,7 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; use
   store.addFace('alice', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
   const logs: string[] = [];
   const log = createLogger((l) => logs.push(l));
-  const camera = new CameraManager(`replay:${cam}?fps=30`, config.camera.idle_close * 1000, log);
+  const camera = new CameraManager(`replay:${cam}?fps=30`, config.camera.idle_close * 1000, log, opts.opener);
   const engine = new FakeEngine();
   const server = new FacegateServer({
     config,
@@ -328,6 +331,102 @@ test('a connection that sends nothing is dropped after the request timeout, othe
     assert.equal((await ask(h)).answer.result, 'allow');
     await closed;
     assert.match(h.logs.join('\n'), /no request in time/);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('random bytes never crash the daemon: at most one bad-request answer each, then it still serves', async () => {
+  const h = await start([200]);
+  try {
+    // A fixed-seed generator keeps failures reproducible.
+    let seed = 0x2545f491;
+    const rnd = (n: number): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const good = encodeRequest(REQ);
+    for (let i = 0; i < 150; i++) {
+      let b: Buffer;
+      if (i % 3 === 0) {
+        b = Buffer.from(good);
+        for (let k = 0; k < 1 + rnd(4); k++) b[rnd(b.length)] = rnd(256); // mutate a valid request
+      } else if (i % 3 === 1) {
+        b = Buffer.concat([Buffer.from('FGT\x01'), Buffer.from(Array.from({ length: 4 + rnd(60) }, () => rnd(256)))]);
+      } else {
+        b = Buffer.from(Array.from({ length: 1 + rnd(200) }, () => rnd(256)));
+      }
+      const msgs = await raw(h.sock, b);
+      assert.ok(msgs.length <= 3, `input ${i}`);
+      const last = msgs.at(-1);
+      if (last) assert.equal(last.type, 'answer', `input ${i}`);
+    }
+    assert.equal((await ask(h)).answer.result, 'allow');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a camera that cannot open gives camera-error, and the next request tries again', async () => {
+  let attempts = 0;
+  const opener: CameraOpener = async (spec) => {
+    attempts++;
+    if (attempts === 1) throw new CameraError('BUSY', 'v4l2: /dev/video9 is busy');
+    return openCamera(spec);
+  };
+  const h = await start([200], { opener });
+  try {
+    const first = await ask(h);
+    assert.deepEqual([first.answer.result, first.answer.reason], ['unavailable', 'camera-error']);
+    assert.equal((await ask(h)).answer.result, 'allow');
+    assert.equal(attempts, 2);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a camera that fails mid-stream gives camera-error, and is reopened for the next request', async () => {
+  let opens = 0;
+  const opener: CameraOpener = async (spec) => {
+    opens++;
+    const real = await openCamera(spec);
+    if (opens > 1) return real;
+    // The first camera yields one dark frame, then dies like an unplugged device.
+    const broken: Camera = {
+      info: real.info,
+      async *frames(): AsyncGenerator<Frame> {
+        for await (const f of real.frames()) {
+          yield { ...f, image: { ...f.image, data: new Uint8Array(f.image.data.length) } };
+          throw new CameraError('IO', 'v4l2: device disconnected');
+        }
+      },
+      close: () => real.close(),
+    };
+    return broken;
+  };
+  const h = await start([200], { opener });
+  try {
+    const first = await ask(h);
+    assert.deepEqual([first.answer.result, first.answer.reason], ['unavailable', 'camera-error']);
+    assert.equal((await ask(h)).answer.result, 'allow');
+    assert.equal(opens, 2);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('the camera stays open between requests within idle_close and closes after it', async () => {
+  const h = await start([200], { config: (c) => (c.camera.idle_close = 1) });
+  try {
+    assert.equal((await ask(h)).answer.result, 'allow');
+    assert.equal((await ask(h)).answer.result, 'allow');
+    assert.equal(h.camera.opens, 1, 'one open for back-to-back requests');
+    while (h.camera.isOpen) await new Promise((r) => setTimeout(r, 50));
+    assert.match(h.logs.join('\n'), /msg="camera closed" why=idle/);
+    assert.equal((await ask(h)).answer.result, 'allow');
+    assert.equal(h.camera.opens, 2);
   } finally {
     await h.stop();
   }
