@@ -5,6 +5,7 @@
  * listed separately, since camera frames arrive decoded).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { datasetsDir } from '../src/paths.js';
@@ -66,6 +67,7 @@ for (const f of pick) {
 for (const img of images.slice(0, 10)) await pipe.analyze(img, { cropped: values.cropped, maxFaces: 1 });
 
 const stages: Record<string, number[]> = { detect: [], landmarks: [], align: [], frame: [] };
+const cpu: Record<string, number[]> = {};
 let faces = 0;
 for (const img of images) {
   const r = await pipe.analyze(img, { cropped: values.cropped, maxFaces: 1 });
@@ -75,6 +77,10 @@ for (const img of images) {
   stages.align!.push(r.timings.align);
   for (const [id, ms] of Object.entries(r.timings.embed)) (stages[`embed:${id}`] ??= []).push(ms);
   stages.frame!.push(r.timings.total);
+  const c = r.timings.cpu;
+  for (const [k, v] of [['detect', c.detect], ['landmarks', c.landmarks], ['align', c.align], ...Object.entries(c.embed).map(([id, ms]) => [`embed:${id}`, ms] as const), ['frame', c.total]] as const) {
+    (cpu[k] ??= []).push(v);
+  }
 }
 await pipe.close();
 console.log(
@@ -82,7 +88,10 @@ console.log(
     `embedders ${values.embedders}${values.flip ? ' +flip' : ''}, threads ${values.threads ?? 'default'}`,
 );
 console.log(`models loaded in ${loadMs.toFixed(0)} ms, RSS after load ${rss.toFixed(0)} MB`);
-console.log('stage              p50 ms   p95 ms');
+console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs; cpu = process CPU time, all threads`);
+console.log('stage              wall p50  wall p95   cpu p50   cpu p95');
+const f = (x: number): string => x.toFixed(2).padStart(9);
 for (const [k, xs] of [['decode', decode] as const, ...Object.entries(stages)]) {
-  console.log(`${k.padEnd(18)} ${pct(xs, 0.5).toFixed(2).padStart(7)}  ${pct(xs, 0.95).toFixed(2).padStart(7)}`);
+  const c = cpu[k];
+  console.log(`${k.padEnd(18)}${f(pct(xs, 0.5))} ${f(pct(xs, 0.95))} ${c ? `${f(pct(c, 0.5))} ${f(pct(c, 0.95))}` : ''}`);
 }

@@ -1,4 +1,4 @@
-import { DLIB_BLAZEFACE_TEMPLATE, featuresFrom68, type LandmarkKind } from './align.js';
+import { DLIB_BLAZEFACE_TEMPLATE, DLIB_MEAN_FEATURES, featuresFrom68, type LandmarkKind } from './align.js';
 import type { Point, Quality, RawImage } from './types.js';
 
 /** Variance of the 4-neighbour Laplacian over the interior of a grey image (low = blurred or flat). */
@@ -38,11 +38,15 @@ export function faceFeatures(kind: LandmarkKind, landmarks: readonly Point[]): [
 // Nose-tip depth in front of the eye/mouth plane as a fraction of the eye-to-mouth distance (anthropometric,
 // roughly 0.5 of the inter-ocular distance), and where a frontal nose sits between eyes and mouth.
 const NOSE_DEPTH = 0.45;
-const FRONTAL_NOSE_RATIO = (() => {
-  const [r, l, n, m] = DLIB_BLAZEFACE_TEMPLATE as [Point, Point, Point, Point];
+function noseRatio(t: readonly Point[]): number {
+  const [r, l, n, m] = t as [Point, Point, Point, Point];
   const ey = (r.y + l.y) / 2;
   return (n.y - ey) / (m.y - ey);
-})();
+}
+const FRONTAL_NOSE_RATIO: Record<LandmarkKind, number> = {
+  ibug68: noseRatio(DLIB_MEAN_FEATURES),
+  blazeface6: noseRatio(DLIB_BLAZEFACE_TEMPLATE),
+};
 
 /**
  * Rough head pose from 2-D landmarks: the nose tip stands in front of the eyes, so turning the head moves it
@@ -67,7 +71,7 @@ export function roughPose(kind: LandmarkKind, landmarks: readonly Point[]): { ya
   const vy = ux;
   const noseV = (nose.x - mx) * vx + (nose.y - my) * vy;
   const mouthV = (mouth.x - mx) * vx + (mouth.y - my) * vy;
-  const pitch = mouthV > 0 ? (Math.atan((FRONTAL_NOSE_RATIO - noseV / mouthV) / NOSE_DEPTH) * 180) / Math.PI : 90;
+  const pitch = mouthV > 0 ? (Math.atan((FRONTAL_NOSE_RATIO[kind] - noseV / mouthV) / NOSE_DEPTH) * 180) / Math.PI : 90;
   return { yaw, pitch, interOcular: iod };
 }
 

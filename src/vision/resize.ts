@@ -2,8 +2,8 @@ import type { RawImage } from './types.js';
 
 /**
  * Separable resampling coefficients for one axis: for every output index, the first input index and the weights
- * of the inputs it averages. Downscaling widens a triangle filter to the scale factor (area-like antialiasing, as
- * Pillow does); upscaling is plain bilinear. Pixel centres are aligned (x_in = (x_out + 0.5) / scale - 0.5).
+ * of the inputs it averages. Downscaling averages the input area each output pixel covers (box filter with
+ * fractional edges, like OpenCV's INTER_AREA); upscaling is bilinear with aligned pixel centres.
  */
 export interface AxisCoeffs {
   readonly start: Int32Array;
@@ -14,30 +14,37 @@ export interface AxisCoeffs {
 }
 
 export function axisCoeffs(inSize: number, outSize: number, scale: number = outSize / inSize): AxisCoeffs {
-  const support = scale < 1 ? 1 / scale : 1;
-  const taps = Math.ceil(support) * 2 + 1;
+  const area = scale < 1;
+  const taps = area ? Math.ceil(1 / scale) + 2 : 2;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
   const weights = new Float32Array(outSize * taps);
   for (let o = 0; o < outSize; o++) {
-    const centre = (o + 0.5) / scale - 0.5;
-    let lo = Math.floor(centre - support) + 1;
-    let hi = Math.ceil(centre + support) - 1;
-    lo = Math.max(lo, 0);
-    hi = Math.min(hi, inSize - 1);
-    if (hi < lo) {
-      // Entirely outside the input (only possible through rounding at the edges): replicate the nearest edge.
-      lo = hi = Math.min(Math.max(Math.round(centre), 0), inSize - 1);
+    let lo: number;
+    let n: number;
+    if (area) {
+      const e0 = o / scale;
+      const e1 = Math.min((o + 1) / scale, inSize);
+      lo = Math.min(Math.floor(e0), inSize - 1);
+      const hi = Math.max(lo, Math.min(Math.ceil(e1) - 1, inSize - 1));
+      n = Math.min(hi - lo + 1, taps);
+      for (let k = 0; k < n; k++) {
+        const i = lo + k;
+        weights[o * taps + k] = Math.max(0, Math.min(i + 1, e1) - Math.max(i, e0));
+      }
+    } else {
+      const centre = Math.min(Math.max((o + 0.5) / scale - 0.5, 0), inSize - 1);
+      lo = Math.min(Math.floor(centre), Math.max(inSize - 2, 0));
+      n = inSize > 1 ? 2 : 1;
+      const f = centre - lo;
+      weights[o * taps] = n === 2 ? 1 - f : 1;
+      if (n === 2) weights[o * taps + 1] = f;
     }
     let sum = 0;
-    const n = Math.min(hi - lo + 1, taps);
-    for (let k = 0; k < n; k++) {
-      const w = Math.max(0, 1 - Math.abs(lo + k - centre) / support);
-      weights[o * taps + k] = w;
-      sum += w;
-    }
-    if (sum <= 0) {
+    for (let k = 0; k < n; k++) sum += weights[o * taps + k]!;
+    if (!(sum > 0)) {
       weights[o * taps] = 1;
+      n = 1;
       sum = 1;
     }
     for (let k = 0; k < n; k++) weights[o * taps + k]! /= sum;

@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { datasetsDir, modelsDir } from '../src/paths.js';
+import { FacePipeline, type LandmarkerId } from '../src/vision/pipeline.js';
+import { decodeFile } from '../src/vision/decode.js';
+
+function built(id: string): boolean {
+  return fs.existsSync(path.join(modelsDir(), `${id}.onnx`));
+}
+const noDetector = !built('blazeface-front') && `models absent in ${modelsDir()}: run "npm run build:models"`;
+const noChain = (!built('blazeface-front') || !built('faceapi-recognition') || !built('faceapi-landmark68')) && `face-api models absent in ${modelsDir()}`;
+const lfw = path.join(datasetsDir(), 'lfw-dev');
+const orl = path.join(datasetsDir(), 'orl');
+const noData = (!fs.existsSync(lfw) || !fs.existsSync(orl)) && `datasets absent in ${datasetsDir()} (set FACEGATE_DATASETS)`;
+
+function cos(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+function people(dir: string, n: number): string[][] {
+  return fs
+    .readdirSync(dir)
+    .filter((d) => fs.statSync(path.join(dir, d)).isDirectory())
+    .sort()
+    .slice(0, n)
+    .map((d) => fs.readdirSync(path.join(dir, d)).sort().slice(0, 3).map((f) => path.join(dir, d, f)));
+}
+
+test('unknown embedders and landmarkers are refused with a clear error', { skip: noDetector }, async () => {
+  await assert.rejects(FacePipeline.load({ embedders: ['no-such-model'] }), /unknown embedder "no-such-model"/);
+  await assert.rejects(FacePipeline.load({ embedders: [], landmarker: 'nope' as LandmarkerId }), /unknown landmarker "nope"/);
+});
+
+test('a blank frame has no face; detection-only pipeline still times its stages', { skip: noDetector }, async () => {
+  const p = await FacePipeline.load({ embedders: [] });
+  try {
+    const r = await p.analyze({ width: 64, height: 48, channels: 1, data: new Uint8Array(64 * 48).fill(30) });
+    assert.equal(r.faces.length, 0);
+    assert.ok(r.timings.detect > 0 && r.timings.total >= r.timings.detect);
+  } finally {
+    await p.close();
+  }
+});
+
+for (const landmarker of ['blazeface', '68'] as const) {
+  test(`end to end (${landmarker} landmarks): the same person is more alike than different people`, { skip: noChain || noData }, async () => {
+    const p = await FacePipeline.load({ embedders: ['face-api'], landmarker, intraOpThreads: 1 });
+    try {
+      const sets = [...people(lfw, 3), ...people(orl, 2)];
+      const embs: Float32Array[][] = [];
+      for (const files of sets) {
+        const row: Float32Array[] = [];
+        for (const f of files) {
+          const r = await p.analyze(await decodeFile(f), { cropped: f.startsWith(orl), maxFaces: 1 });
+          assert.equal(r.faces.length, 1, f);
+          const face = r.faces[0]!;
+          assert.equal(face.chips['face-api']!.width, 150);
+          assert.equal(face.landmarks.length, landmarker === '68' ? 68 : 6);
+          const q = face.quality;
+          assert.ok(q.faceSizePx > 10 && q.sharpness > 0 && q.brightness > 0 && Math.abs(q.yaw) < 60, JSON.stringify(q));
+          row.push(face.embeddings['face-api']!);
+        }
+        embs.push(row);
+      }
+      // Within each dataset, every person's mean same-person similarity beats their mean similarity to others.
+      for (let i = 0; i < embs.length; i++) {
+        const mine = embs[i]!;
+        const same: number[] = [];
+        for (let a = 0; a < mine.length; a++) for (let b = a + 1; b < mine.length; b++) same.push(cos(mine[a]!, mine[b]!));
+        const other: number[] = [];
+        const group = i < 3 ? [0, 1, 2] : [3, 4];
+        for (const j of group) if (j !== i) for (const x of mine) for (const y of embs[j]!) other.push(cos(x, y));
+        const avg = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+        assert.ok(avg(same) > avg(other), `person ${i}: same ${avg(same).toFixed(3)} vs other ${avg(other).toFixed(3)}`);
+      }
+    } finally {
+      await p.close();
+    }
+  });
+}
+
+test('flip TTA gives the sum of two unit vectors, and the decoded path reports decode time', { skip: noChain || noData }, async () => {
+  const p = await FacePipeline.load({ embedders: ['face-api'], flipTTA: true, intraOpThreads: 1 });
+  try {
+    const file = people(lfw, 1)[0]![0]!;
+    const r = await p.analyzeEncoded(fs.readFileSync(file), { maxFaces: 1 });
+    assert.ok((r.timings.decode ?? 0) > 0);
+    const v = r.faces[0]!.embeddings['face-api']!;
+    const n = Math.hypot(...v);
+    assert.ok(n > 1.5 && n <= 2 + 1e-4, `norm ${n}`);
+  } finally {
+    await p.close();
+  }
+});
