@@ -111,24 +111,6 @@ interface BatchEmbedder extends Embedder {
 /** Default chip for quality measurement when no embedder is loaded: dlib's 150 px, 25 % padding. */
 const QUALITY_CHIP: ChipSpec = { size: 150, padding: 0.25 };
 
-// MediaPipe face mesh indices for eye corners, nose tip and inner lips (subject's right eye first).
-const MESH_R_EYE = [33, 133];
-const MESH_L_EYE = [362, 263];
-const MESH_NOSE = [1];
-const MESH_MOUTH = [13, 14];
-
-function mean(points: readonly Point[], idx: readonly number[]): Point {
-  let x = 0;
-  let y = 0;
-  for (const i of idx) {
-    const p = points[i];
-    if (!p) throw new Error(`landmark ${i} missing`);
-    x += p.x;
-    y += p.y;
-  }
-  return { x: x / idx.length, y: y / idx.length };
-}
-
 function chipKey(spec: ChipSpec): string {
   const t = (spec as { template?: unknown }).template;
   return `${spec.size}/${spec.padding}/${typeof t === 'string' ? t : 'dlib'}`;
@@ -230,9 +212,6 @@ export class FacePipeline {
         if (pts.length === 68) {
           landmarks = pts;
           kind = 'ibug68';
-        } else if (pts.length >= 468) {
-          landmarks = [mean(pts, MESH_R_EYE), mean(pts, MESH_L_EYE), mean(pts, MESH_NOSE), mean(pts, MESH_MOUTH)];
-          kind = 'blazeface6';
         } else {
           throw new Error(`landmarker ${this.landmarker.id} returned ${pts.length} points`);
         }

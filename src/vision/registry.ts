@@ -9,14 +9,18 @@ export interface LoadOptions {
   intraOpThreads?: number;
 }
 
-const EMBEDDER_MODULES: Record<string, string> = {
-  'face-api': '../embed/facerecnet.js',
-  faceres: '../embed/faceres.js',
+/** Module, and optionally the exported class whose static `load` builds it (else the module's `load`). */
+type Entry = readonly [module: string, exportName?: string];
+
+const EMBEDDER_MODULES: Record<string, Entry> = {
+  'face-api': ['../embed/facerecnet.js'],
+  faceres: ['../embed/faceres.js'],
 };
 
-const LANDMARKER_MODULES: Record<string, string> = {
-  '68': './landmarks68.js',
-  facemesh: './facemesh.js',
+const LANDMARKER_MODULES: Record<string, Entry> = {
+  '68': ['./landmarks68.js'],
+  // FaceMesh's 468 points mapped to iBUG-68 order, so it aligns with dlib's template like the 68-point net.
+  facemesh: ['./facemesh.js', 'FaceMesh68Landmarker'],
 };
 
 export const EMBEDDER_IDS = Object.keys(EMBEDDER_MODULES);
@@ -28,7 +32,12 @@ type Factory = (opts: LoadOptions) => Promise<unknown>;
  * Finds how a module builds its model: an exported `load`/`create` function, or an exported class with a static
  * `load`/`create` (the conventions our model modules use).
  */
-function findFactory(mod: Record<string, unknown>): Factory | undefined {
+function findFactory(mod: Record<string, unknown>, exportName?: string): Factory | undefined {
+  if (exportName) {
+    const cls = mod[exportName] as Record<string, unknown> | undefined;
+    const f = cls?.['load'];
+    return typeof f === 'function' ? (opts) => (f as Factory).call(cls, opts) : undefined;
+  }
   for (const name of ['load', 'create']) {
     const f = mod[name];
     if (typeof f === 'function') return f as Factory;
@@ -44,8 +53,9 @@ function findFactory(mod: Record<string, unknown>): Factory | undefined {
   return undefined;
 }
 
-async function importModule(kind: string, id: string, spec: string | undefined): Promise<Record<string, unknown>> {
-  if (!spec) throw new Error(`unknown ${kind} "${id}"`);
+async function importModule(kind: string, id: string, entry: Entry | undefined): Promise<Record<string, unknown>> {
+  if (!entry) throw new Error(`unknown ${kind} "${id}"`);
+  const spec = entry[0];
   try {
     return (await import(spec)) as Record<string, unknown>;
   } catch (err) {
@@ -76,7 +86,7 @@ function isLandmarker(x: unknown): x is Landmarker {
 
 export async function loadEmbedder(id: string, opts: LoadOptions = {}): Promise<Embedder> {
   const mod = await importModule('embedder', id, EMBEDDER_MODULES[id]);
-  const factory = findFactory(mod);
+  const factory = findFactory(mod, EMBEDDER_MODULES[id]![1]);
   if (!factory) throw new Error(`embedder "${id}": module exports no load()/create()`);
   const e = await factory(opts);
   if (!isEmbedder(e)) throw new Error(`embedder "${id}": loader did not return an Embedder`);
@@ -85,7 +95,7 @@ export async function loadEmbedder(id: string, opts: LoadOptions = {}): Promise<
 
 export async function loadLandmarker(id: string, opts: LoadOptions = {}): Promise<Landmarker> {
   const mod = await importModule('landmarker', id, LANDMARKER_MODULES[id]);
-  const factory = findFactory(mod);
+  const factory = findFactory(mod, LANDMARKER_MODULES[id]![1]);
   if (!factory) throw new Error(`landmarker "${id}": module exports no load()/create()`);
   const l = await factory(opts);
   if (!isLandmarker(l)) throw new Error(`landmarker "${id}": loader did not return a Landmarker`);
