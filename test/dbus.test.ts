@@ -150,7 +150,7 @@ interface Harness {
   stop(): Promise<void>;
 }
 
-async function start(frames: number[], opts: { config?: (c: Config) => void; address?: string } = {}): Promise<Harness> {
+async function start(frames: number[], opts: { config?: (c: Config) => void; address?: string; maxVerifications?: number } = {}): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-dbus-svc-'));
   const cam = path.join(dir, 'cam');
   fs.mkdirSync(cam);
@@ -170,7 +170,8 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
   const engine = new FakeEngine();
   const server = new FacegateServer({ config, store, engine, camera, log });
   const address = opts.address ?? bus!.address;
-  const dbusHandle = await startDbusService('session', { runner: server, store, models: engine.models, camera, config, log }, { busAddress: address });
+  const deps = { runner: server, store, models: engine.models, camera, config, log, ...(opts.maxVerifications ? { maxVerifications: opts.maxVerifications } : {}) };
+  const dbusHandle = await startDbusService('session', deps, { busAddress: address });
   const client = await connect(address);
   return {
     dir,
@@ -318,6 +319,13 @@ test('bad arguments get named org.facegate.Error.* errors and the service keeps 
       assert.equal(await errorOf(rawCall(c, 'Verify', 's', [bad])), ERRORS.invalidUser, JSON.stringify(bad));
       assert.equal(await errorOf(rawCall(c, 'ListEnrolled', 's', [bad])), ERRORS.invalidUser, JSON.stringify(bad));
     }
+    // Other shapes and sizes: variants, containers, a 1 MiB byte array, a 100 kB string.
+    assert.equal(await errorOf(rawCall(c, 'Verify', 'v', [new dbus.Variant('s', 'alice')])), ERRORS.invalidArgs);
+    assert.equal(await errorOf(rawCall(c, 'ListEnrolled', 'a{sv}', [{ user: new dbus.Variant('s', 'alice') }])), ERRORS.invalidArgs);
+    assert.equal(await errorOf(rawCall(c, 'Verify', 'ay', [Buffer.alloc(1 << 20, 0x61)])), ERRORS.invalidArgs);
+    const huge = await rawCall(c, 'Verify', 's', ['a'.repeat(100_000)]).catch((e: dbus.DBusError) => e);
+    assert.ok(huge instanceof dbus.DBusError && huge.type === ERRORS.invalidUser);
+    assert.ok(huge.text.length < 200, 'the error quotes at most a little of the argument');
     const text = await rawCall(c, 'Verify', 's', ['../x']).catch((e: dbus.DBusError) => e.text);
     assert.match(String(text), /Verify: user "\.\.\/x" is not a valid login name/);
     assert.equal(await errorOf(rawCall(c, 'Explode', '', [])), 'org.freedesktop.DBus.Error.UnknownMethod');
@@ -343,6 +351,8 @@ test('one verification per caller; Cancel stops it, frees the camera and no Veri
     assert.equal(await errorOf(callFacegate(h.client, 'Verify', 's', ['alice'])), ERRORS.alreadyInProgress);
     await until(() => signals.includes('VerifyStatus:looking,false'), 'looking');
     assert.equal(h.camera.busy, true);
+    const status = (await callFacegate(h.client, 'GetStatus'))!.body[0] as Record<string, { value: unknown }>;
+    assert.deepEqual([status.verifications!.value, status.camera_busy!.value, status.camera_open!.value], [1, true, true]);
     await callFacegate(h.client, 'Cancel');
     // The reply to Cancel comes after the verification stopped and released the camera.
     assert.equal(h.camera.busy, false);
@@ -352,6 +362,21 @@ test('one verification per caller; Cancel stops it, frees the camera and no Veri
     assert.equal(await errorOf(callFacegate(h.client, 'Cancel')), ERRORS.noVerifyInProgress);
     assert.match(h.logs.join('\n'), /msg="dbus verify cancelled" user=alice uid=0/);
   } finally {
+    await h.stop();
+  }
+});
+
+test('at most maxVerifications run at once; the next caller is told so', { skip: noDaemon }, async () => {
+  const h = await start([100], { config: (c) => (c.verify.timeout = 10), maxVerifications: 1 });
+  const other = await connect(bus!.address);
+  try {
+    await callFacegate(other, 'Verify', 's', ['alice']);
+    assert.equal(await errorOf(callFacegate(h.client, 'Verify', 's', ['alice'])), ERRORS.tooManyRequests);
+    await callFacegate(other, 'Cancel');
+    h.config.verify.timeout = 1;
+    assert.equal((await verifyOverDbus(h.client, 'alice', 5000)).answer, 'deny');
+  } finally {
+    other.disconnect();
     await h.stop();
   }
 });
