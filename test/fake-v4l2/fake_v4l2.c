@@ -14,6 +14,7 @@
 //   FAKE_V4L2_NO_CAPTURE   advertise a video output device instead of a capture device
 //   FAKE_V4L2_OPEN_ERRNO   make open() fail with this errno number
 //   FAKE_V4L2_MJPEG        JPEG file served as every MJPG frame
+//   FAKE_V4L2_STALL_AFTER  deliver this many frames per STREAMON, then none (a stalled or covered camera)
 //   FAKE_V4L2_CARD         card name reported by QUERYCAP (default "Fake IR Camera")
 //
 // Frame pattern for frame sequence s at pixel (x, y) (tests recompute it):
@@ -72,6 +73,7 @@ static int nformats;
 static fsize sizes[MAX_SIZES];
 static int nsizes;
 static int no_streaming, no_capture, open_errno;
+static long stall_after = -1;
 static char card[32] = "Fake IR Camera";
 static uint8_t *mjpeg;
 static size_t mjpeg_len;
@@ -146,6 +148,8 @@ __attribute__((constructor)) static void init(void) {
   no_capture = getenv("FAKE_V4L2_NO_CAPTURE") != NULL;
   const char *e = getenv("FAKE_V4L2_OPEN_ERRNO");
   if (e) open_errno = atoi(e);
+  const char *st = getenv("FAKE_V4L2_STALL_AFTER");
+  if (st && *st) stall_after = atol(st);
   const char *cn = getenv("FAKE_V4L2_CARD");
   if (cn && *cn) snprintf(card, sizeof card, "%s", cn);
   const char *m = getenv("FAKE_V4L2_MJPEG");
@@ -238,7 +242,9 @@ static void free_buffers(void) {
 
 static double frame_due(void) { return stream_start_ms + produced * (1000.0 * fps_num / fps_den); }
 
-static int frame_ready(void) { return streaming && qlen > 0 && now_ms() >= frame_due(); }
+static int stalled(void) { return stall_after >= 0 && produced >= (uint32_t)stall_after; }
+
+static int frame_ready(void) { return streaming && qlen > 0 && !stalled() && now_ms() >= frame_due(); }
 
 static int fail(int e) {
   errno = e;
@@ -670,7 +676,7 @@ int poll(struct pollfd *fds, nfds_t n, int timeout) {
     pthread_mutex_lock(&lock);
     int ready = frame_ready();
     int broken = !streaming;
-    double wait = streaming && qlen > 0 ? frame_due() - now_ms() : -1;
+    double wait = streaming && qlen > 0 && !stalled() ? frame_due() - now_ms() : -1;
     pthread_mutex_unlock(&lock);
     fds[k].fd = -1; // real poll() ignores negative fds and sets their revents to 0
     if (ready || broken) {
