@@ -4,7 +4,7 @@ import { l2normalize } from '../match/similarity.js';
 import { TemplateSet } from '../match/templates.js';
 import type { ModelRef } from '../store/store.js';
 import { flipHorizontal } from '../vision/align.js';
-import { FacePipeline, type FaceResult } from '../vision/pipeline.js';
+import { FacePipeline, type FaceResult, type LandmarkerId } from '../vision/pipeline.js';
 import type { RawImage } from '../vision/types.js';
 import type { FaceEngine, FoundFace, UserMatcher } from './engine.js';
 
@@ -16,6 +16,9 @@ export interface VisionEngineOptions {
   targetFar?: number;
 }
 
+/** The embedder facegate decides with when the config names none (the one the shipped calibration covers). */
+const DEFAULT_EMBEDDERS = ['face-api'];
+
 interface VisionFace extends FoundFace {
   result: FaceResult;
 }
@@ -26,26 +29,31 @@ interface VisionFace extends FoundFace {
  */
 export class VisionEngine implements FaceEngine {
   readonly models: readonly ModelRef[];
-  private readonly flip: boolean;
 
-  private constructor(private readonly pipeline: FacePipeline) {
+  private constructor(
+    private readonly pipeline: FacePipeline,
+    private readonly flip: boolean,
+  ) {
     this.models = pipeline.embedders.map((e) => ({ id: e.id, sha256: e.modelSha256 }));
-    const primary = this.models[0]!;
-    // Probes must be scored the way the calibration measured them, mirror images included.
-    const scoring = scoringFor(primary.id) as Record<string, unknown>;
-    this.flip = scoring.flip === true || scoring.flipTTA === true || scoring.flip_tta === true;
   }
 
   static async load(opts: VisionEngineOptions = {}): Promise<VisionEngine> {
     // ORT's graph-optimiser notices are not ours to show to users or journald.
     ort.env.logLevel = 'error';
+    const embedders = opts.embedders && opts.embedders.length > 0 ? [...opts.embedders] : DEFAULT_EMBEDDERS;
+    // The thresholds hold only for probes made the way the calibration measured them: same landmarks, same
+    // mirror-image averaging (calibration/<model>.json "scoring").
+    const scoring = scoringFor(embedders[0]!) as Record<string, unknown>;
+    const landmarker = typeof scoring.landmarker === 'string' ? (scoring.landmarker as LandmarkerId) : undefined;
+    const flip = scoring.flip_tta === true;
     const pipeline = await FacePipeline.load({
-      ...(opts.embedders && opts.embedders.length > 0 ? { embedders: [...opts.embedders] } : {}),
+      embedders,
+      ...(landmarker ? { landmarker } : {}),
       ...(opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {}),
     });
     try {
       if (pipeline.embedders.length === 0) throw new Error('no embedder loaded');
-      const engine = new VisionEngine(pipeline);
+      const engine = new VisionEngine(pipeline, flip);
       const primary = engine.models[0]!;
       thresholdFor(primary.id, opts.targetFar ?? 1e-4, { modelSha256: primary.sha256 });
       await engine.warmUp();
@@ -61,7 +69,10 @@ export class VisionEngine implements FaceEngine {
    * pay it at start so the first PAM request is as fast as the rest.
    */
   private async warmUp(): Promise<void> {
-    await this.pipeline.analyze({ width: 640, height: 480, channels: 1, data: new Uint8Array(640 * 480).fill(128) }, { embed: false });
+    const blank = { width: 640, height: 480, channels: 1 as const, data: new Uint8Array(640 * 480).fill(128) };
+    await this.pipeline.analyze(blank, { embed: false });
+    // A blank frame has no face, so the landmarker would otherwise first run on the first real request.
+    await this.pipeline.landmarker?.detect(blank, { x: 220, y: 140, width: 200, height: 200 });
     for (const e of this.pipeline.embedders) {
       const n = e.chip.size;
       await e.embed({ width: n, height: n, channels: 3, data: new Uint8Array(n * n * 3).fill(128) });
@@ -82,10 +93,17 @@ export class VisionEngine implements FaceEngine {
     for (const e of this.pipeline.embedders) {
       const chip = result.chips[e.id];
       if (!chip) throw new Error(`no chip for embedder ${e.id}`);
-      const v = l2normalize(await e.embed(chip));
+      let v: Float32Array;
       if (this.flip) {
-        const m = l2normalize(await e.embed(flipHorizontal(chip)));
+        // The chip and its mirror image, averaged as unit vectors (what the calibration measured); one batched
+        // inference where the embedder supports it.
+        const mirror = flipHorizontal(chip);
+        const [a, b] = e.embedBatch ? await e.embedBatch([chip, mirror]) : [await e.embed(chip), await e.embed(mirror)];
+        v = l2normalize(a!);
+        const m = l2normalize(b!);
         for (let i = 0; i < v.length; i++) v[i] = v[i]! + m[i]!;
+      } else {
+        v = await e.embed(chip);
       }
       out.set(e.id, l2normalize(v));
     }
