@@ -42,6 +42,14 @@ export interface EvalReport {
   undecodable: { file: string; error: string }[];
   pairs?: PairsSummary;
   unlock?: UnlockSummary;
+  /**
+   * The unlock attempts judged with the shipped calibration table's thresholds (when one exists for this model
+   * and these settings): what a user of this dataset would actually see.
+   */
+  calibrated?: {
+    table: string;
+    at_far: Record<string, { threshold: number; frr: number; far: number; false_rejects: number; false_accepts: number }>;
+  };
   lfw?: {
     accuracy: number;
     std: number;

@@ -5,12 +5,15 @@ import { listDataset, limitDataset } from '../../eval/dataset.js';
 import { EmbeddingCache } from '../../eval/embeddings.js';
 import { FUSION, evaluateDataset, evaluateLfw, rocSeries, type EvalOutput, type EvalReport, type EvalSettings } from '../../eval/evaluate.js';
 import { readLfwPairs } from '../../eval/lfw-pairs.js';
-import { operatingPoint, sortDescending } from '../../eval/metrics.js';
+import { countAbove, operatingPoint, sortDescending } from '../../eval/metrics.js';
 import { pipelineSource } from '../../eval/pipeline-source.js';
 import { rocSvg } from '../../eval/roc-svg.js';
 import {
   CALIBRATION_FARS,
+  calibrationDir,
   farKey,
+  loadCalibration,
+  thresholdFromTable,
   mergeCalibration,
   validateCalibration,
   type CalibrationScoring,
@@ -87,6 +90,13 @@ export function formatReport(r: EvalReport): string {
       );
     }
   }
+  if (r.calibrated) {
+    for (const [k, c] of Object.entries(r.calibrated.at_far)) {
+      lines.push(
+        `  shipped threshold for FAR ${k} (${num(c.threshold)}): FRR ${pct(c.frr)} (${c.false_rejects} rejected), FAR ${pct(c.far)} (${c.false_accepts} accepted)`,
+      );
+    }
+  }
   if (r.lfw) {
     lines.push(`lfw: ${r.lfw.pairs} pairs, ${r.lfw.folds.length}-fold accuracy ${pct(r.lfw.accuracy)} ± ${pct(r.lfw.std)}`);
     if (r.lfw.missing.length) lines.push(`  ${r.lfw.missing.length} images named in the pairs file are missing (their pairs count as "different")`);
@@ -127,6 +137,44 @@ function writeCalibration(file: string, out: EvalOutput, opts: EvalCliOptions, s
   return table;
 }
 
+function scoringOf(opts: EvalCliOptions): CalibrationScoring {
+  return {
+    aggregation: opts.aggregation,
+    ...(opts.aggregation === 'topk' ? { k: opts.k } : {}),
+    gallery: opts.gallery,
+    landmarker: opts.landmarker,
+    flip_tta: opts.flip,
+  };
+}
+
+/** Judges the unlock attempts with the shipped thresholds, if calibration/<model>.json matches these settings. */
+function addCalibratedCheck(out: EvalOutput, opts: EvalCliOptions): void {
+  const u = out.scores.unlock;
+  if (!u || opts.model === FUSION) return;
+  let table: CalibrationTable;
+  try {
+    table = loadCalibration(opts.model);
+  } catch {
+    return;
+  }
+  if (JSON.stringify(table.scoring) !== JSON.stringify(scoringOf(opts))) return;
+  const g = sortDescending(u.genuine);
+  const im = sortDescending(u.impostor);
+  const atFar: NonNullable<EvalReport['calibrated']>['at_far'] = {};
+  for (const far of [1e-3, 1e-4]) {
+    let t: number;
+    try {
+      t = thresholdFromTable(table, far);
+    } catch {
+      continue;
+    }
+    const fa = countAbove(im, t);
+    const ta = countAbove(g, t);
+    atFar[farKey(far)] = { threshold: t, frr: (g.length - ta) / g.length, far: fa / im.length, false_rejects: g.length - ta, false_accepts: fa };
+  }
+  out.report.calibrated = { table: path.join(calibrationDir(), `${opts.model}.json`), at_far: atFar };
+}
+
 async function runEval(opts: EvalCliOptions): Promise<void> {
   if (opts.writeCalibration && opts.model === FUSION) throw new Error('--write-calibration is for a single model');
   const fusionModels: [string, string] = ['face-api', 'faceres'];
@@ -159,16 +207,10 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
       if (series.length === 0) throw new Error('--plot needs the pairs/unlock protocols (not --pairs)');
       fs.writeFileSync(opts.plot, rocSvg(series, `ROC: ${path.basename(path.resolve(opts.dataset))}, ${opts.model}`));
     }
+    addCalibratedCheck(out, opts);
     if (opts.writeCalibration) {
       const sha = pipeline.embedders.find((e) => e.id === opts.model)?.modelSha256 ?? null;
-      const scoring: CalibrationScoring = {
-        aggregation: opts.aggregation,
-        ...(opts.aggregation === 'topk' ? { k: opts.k } : {}),
-        gallery: opts.gallery,
-        landmarker: opts.landmarker,
-        flip_tta: opts.flip,
-      };
-      writeCalibration(opts.writeCalibration, out, opts, scoring, sha);
+      writeCalibration(opts.writeCalibration, out, opts, scoringOf(opts), sha);
     }
     if (opts.json) process.stdout.write(JSON.stringify(out.report, null, 2) + '\n');
     else process.stdout.write(formatReport(out.report) + '\n');
