@@ -21,13 +21,14 @@ import {
 } from '../../match/calibration.js';
 import type { Aggregation } from '../../match/templates.js';
 import { FacePipeline, type LandmarkerId } from '../../vision/pipeline.js';
+import { datasetsDir } from '../../paths.js';
 
 /** The settings facegate ships with (docs/accuracy.md says why); the calibration tables are measured with them. */
 export const DEFAULT_EVAL = {
   model: 'face-api',
   aggregation: 'mean' as Aggregation,
   gallery: 5,
-  landmarker: 'blazeface' as LandmarkerId,
+  landmarker: '68' as LandmarkerId,
   flip: true,
 };
 
@@ -104,6 +105,12 @@ export function formatReport(r: EvalReport): string {
   return lines.join('\n');
 }
 
+/** The shared datasets are named as the docs name them (../shared/datasets/X from the project root). */
+function displayDataset(dir: string): string {
+  const rel = path.relative(datasetsDir(), path.resolve(dir));
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? `../shared/datasets/${rel}` : dir;
+}
+
 /** Turns this run's unlock scores into a calibration source and merges it into FILE. */
 function writeCalibration(file: string, out: EvalOutput, opts: EvalCliOptions, scoring: CalibrationScoring, sha: string | null): CalibrationTable {
   const u = out.scores.unlock;
@@ -117,10 +124,10 @@ function writeCalibration(file: string, out: EvalOutput, opts: EvalCliOptions, s
   }
   const command = [
     'facegate eval',
-    `--dataset ${path.relative(process.cwd(), opts.dataset) || '.'}`,
+    `--dataset ${displayDataset(opts.dataset)}`,
     `--model ${opts.model}`,
     opts.cropped ? '--cropped' : '',
-    `--write-calibration ${path.relative(process.cwd(), file)}`,
+    `--write-calibration ${path.relative(process.cwd(), path.resolve(file))}`,
   ]
     .filter(Boolean)
     .join(' ');
