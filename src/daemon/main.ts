@@ -5,7 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
-import { parseBusKind, startDbusService, type DbusHandle } from '../dbus/connect.js';
+import type { DbusHandle } from '../dbus/connect.js';
 import { loadConfig } from '../config/load.js';
 import { TemplateStore } from '../store/store.js';
 import { CameraManager } from './camera-manager.js';
@@ -66,11 +66,9 @@ async function main(): Promise<void> {
     log.error('bad configuration', { error: (err as Error).message, key: err instanceof ConfigError ? err.key : undefined });
     process.exit(2);
   }
-  let dbusBus;
-  try {
-    dbusBus = parseBusKind(flags.dbus ?? 'none');
-  } catch (err) {
-    log.error('bad option', { error: (err as Error).message });
+  const dbusBus = flags.dbus ?? 'none';
+  if (dbusBus !== 'system' && dbusBus !== 'session' && dbusBus !== 'none') {
+    log.error('bad option', { error: `--dbus must be one of system, session, none, got ${JSON.stringify(dbusBus.slice(0, 40))}` });
     process.exit(2);
   }
   let threads: number | undefined = config.daemon.threads === 0 ? undefined : config.daemon.threads;
@@ -120,6 +118,8 @@ async function main(): Promise<void> {
   // After the socket is up: PAM never waits for D-Bus, and a missing bus costs the desktop API only.
   let dbusHandle: DbusHandle | null = null;
   if (dbusBus !== 'none') {
+    // Imported only now: dbus-next costs ~0.4 s of start-up that PAM requests should not wait for.
+    const { startDbusService } = await import('../dbus/connect.js');
     dbusHandle = await startDbusService(dbusBus, { runner: server, store, models: engine.models, camera, config, log }).catch((err: unknown) => {
       log.error('dbus unavailable', { bus: dbusBus, error: err instanceof Error ? err.message : String(err) });
       return null;
