@@ -242,6 +242,7 @@ test('exposure control and the UVC XU write for the IR emitter are sent before s
     /^VIDIOC_S_CTRL 0x9a0901 1$/,
     /^VIDIOC_QUERYCTRL 0x9a0902$/,
     /^VIDIOC_S_CTRL 0x9a0902 5000$/,
+    /^VIDIOC_G_CTRL 0x9a0902 5000$/,
     /^UVCIOC_CTRL_QUERY unit=14 selector=6 query=0x85 size=2/,
     /^UVCIOC_CTRL_QUERY unit=14 selector=6 query=0x1 size=9 010303000000000000$/,
     /^VIDIOC_STREAMON$/,

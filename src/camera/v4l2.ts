@@ -207,6 +207,9 @@ function applyControls(addon: NativeV4l2, h: NativeHandle, device: string, opts:
     const value = Math.min(abs.maximum, Math.max(abs.minimum, Math.round(opts.exposure)));
     if (value !== opts.exposure) warn(`v4l2: ${device}: exposure ${opts.exposure} clamped to ${value} (${abs.minimum}..${abs.maximum})`);
     addon.setControl(h, V4L2_CID_EXPOSURE_ABSOLUTE, value);
+    // Drivers round to their own steps; say so when the camera did not take the value as given.
+    const actual = addon.getControl(h, V4L2_CID_EXPOSURE_ABSOLUTE);
+    if (actual !== value) warn(`v4l2: ${device}: exposure ${value} was set as ${actual}`);
   } catch (err) {
     warn(`v4l2: ${device}: cannot set exposure: ${(err as Error).message}`);
   }
