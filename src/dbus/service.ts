@@ -239,30 +239,29 @@ export class FacegateDbusService {
 
   /** The caller's uid (authoritative, from the bus daemon) and pid (for the logs only). */
   private async callerCred(sender: string): Promise<PeerCred> {
-    let uid: number;
-    try {
-      const reply = await this.busCall('GetConnectionUnixUser', 's', [sender]);
-      const v: unknown = reply?.body[0];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error('unexpected reply');
-      uid = v;
-    } catch (err) {
+    // Both questions go out at once: one round trip to the bus instead of two.
+    const [uidReply, pidReply] = await Promise.allSettled([
+      this.busCall('GetConnectionUnixUser', 's', [sender]),
+      this.busCall('GetConnectionUnixProcessID', 's', [sender]),
+    ]);
+    if (uidReply.status === 'rejected') {
+      const err: unknown = uidReply.reason;
       throw new DbusMethodError(ERRORS.permissionDenied, `cannot tell who the caller is (${err instanceof Error ? err.message : String(err)})`);
     }
-    let pid = 0;
-    try {
-      const reply = await this.busCall('GetConnectionUnixProcessID', 's', [sender]);
-      const v: unknown = reply?.body[0];
-      if (typeof v === 'number' && Number.isInteger(v)) pid = v;
-    } catch {
-      // Not every bus knows the pid (e.g. across a user namespace); it is only logged.
+    const uid: unknown = uidReply.value?.body[0];
+    if (typeof uid !== 'number' || !Number.isInteger(uid) || uid < 0 || uid > 0xffffffff) {
+      throw new DbusMethodError(ERRORS.permissionDenied, 'cannot tell who the caller is (unexpected reply)');
     }
-    return { uid, pid, gid: -1 };
+    // Not every bus knows the pid (e.g. across a user namespace); it is only logged.
+    const pid: unknown = pidReply.status === 'fulfilled' ? pidReply.value?.body[0] : undefined;
+    return { uid, pid: typeof pid === 'number' && Number.isInteger(pid) ? pid : 0, gid: -1 };
   }
 
   /** Aborts the caller's verification when it leaves the bus, so a crashed greeter frees the camera. */
   private async watchCaller(sender: string): Promise<void> {
-    await this.busCall('AddMatch', 's', [ownerRule(sender)]);
-    const reply = await this.busCall('NameHasOwner', 's', [sender]);
+    // The bus handles one connection's messages in order, so NameHasOwner is answered after the rule is in
+    // place: a caller leaving at any moment is seen by one or the other.
+    const [, reply] = await Promise.all([this.busCall('AddMatch', 's', [ownerRule(sender)]), this.busCall('NameHasOwner', 's', [sender])]);
     if (reply?.body[0] !== true) throw new DbusMethodError(ERRORS.permissionDenied, 'the caller left the bus');
   }
 
