@@ -3,6 +3,7 @@
 // with a replay camera at 30 fps; daemon start to ready; idle RSS. The PAM call is pamtester under pam_wrapper,
 // so each figure also includes starting pamtester (reported separately as pamtester_ms_p50 for scale).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { buildModule, pamSkipReason, runPam } from './pam-harness.js';
 import { currentUser, e2eSkipReason, lfwIdentities, openTempDir, replayDir, runCli, startDaemon } from './daemon-harness.js';
@@ -16,6 +17,13 @@ function percentile(sorted: number[], p: number): number {
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+/** User + system CPU time of a process so far, in ms (load-independent, unlike wall time on a shared box). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // After "pid (comm) ": state is field 3, so utime (14) and stime (15) are at indexes 11 and 12.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10;
@@ -61,12 +69,20 @@ async function main(): Promise<void> {
       await runPam({ args, user });
       const times: number[] = [];
       const codes: Record<string, number> = {};
+      const firstLine = daemon.lines.length;
+      const cpu0 = cpuMs(daemon.proc.pid!);
       for (let i = 0; i < runs; i++) {
         const r = await runPam({ args, user });
         codes[r.code] = (codes[r.code] ?? 0) + 1;
         times.push(r.elapsedMs);
         log(`run ${i + 1}/${runs}: ${r.code} ${r.elapsedMs.toFixed(1)} ms`);
       }
+      const cpuPerDecision = (cpuMs(daemon.proc.pid!) - cpu0) / runs;
+      const frames = daemon.lines
+        .slice(firstLine)
+        .map((l) => /msg=answer .* frames=(\d+)/.exec(l)?.[1])
+        .filter((f): f is string => f !== undefined)
+        .map(Number);
       times.sort((x, y) => x - y);
       // pamtester's own cost: the same call against a socket nobody listens on fails at connect.
       const base: number[] = [];
@@ -81,6 +97,10 @@ async function main(): Promise<void> {
         runs,
         results: codes,
         pamtester_ms_p50: round(percentile(base, 50)),
+        frames_per_decision: round(frames.reduce((a, b) => a + b, 0) / Math.max(1, frames.length)),
+        daemon_cpu_ms_per_decision: round(cpuPerDecision),
+        load_average_1m: Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+        cpus: os.cpus().length,
         ready_ms: Math.round(readyMs),
         ready_ms_daemon: daemon.readyMs,
         rss_mb: rssMb(daemon.proc.pid!),
@@ -92,6 +112,7 @@ async function main(): Promise<void> {
       else {
         console.log(`PAM call -> return (genuine, warm daemon, ${runs} runs): p50 ${result.decision_ms_p50} ms, p95 ${result.decision_ms_p95} ms, max ${result.decision_ms_max} ms`);
         console.log(`  results: ${JSON.stringify(codes)}; pamtester alone (connect refused): p50 ${result.pamtester_ms_p50} ms`);
+        console.log(`  ${result.frames_per_decision} frames and ${result.daemon_cpu_ms_per_decision} ms of daemon CPU per decision; load average ${result.load_average_1m} on ${result.cpus} CPUs`);
         console.log(`daemon start -> ready: ${result.ready_ms} ms (daemon's own clock: ${result.ready_ms_daemon} ms)`);
         console.log(`idle RSS: ${result.rss_mb} MB`);
       }
