@@ -290,3 +290,16 @@ test('bad model.json and unsupported ops fail with clear messages', () => {
   assert.throws(() => convertTfjsGraph(doc({ name: 'y', op: 'Atan2', input: ['x', 'x'] }), none), /op Atan2 \(node y\) is not supported/);
   assert.throws(() => convertTfjsGraph(doc({ name: 'y', op: 'Relu', input: ['nope'] }), none), /missing node nope/);
 });
+
+test('conversion is reproducible byte for byte (templates record the ONNX digest)', async () => {
+  const { HUMAN_PKG } = await import('../src/models/sources.js');
+  const { loadSources } = await import('../src/models/build/fetch.js');
+  const files = loadSources(HUMAN_PKG, '/nonexistent-cache');
+  const read = (p: string): Uint8Array => files[p] as Uint8Array;
+  for (const m of ['iris', 'liveness']) {
+    const a = convertTfjsGraph(files[`${m}.json`] as Uint8Array, read).onnx;
+    const b = convertTfjsGraph(files[`${m}.json`] as Uint8Array, read).onnx;
+    assert.ok(a.length > 100_000);
+    assert.deepEqual(Buffer.from(a), Buffer.from(b), `${m} converts differently twice`);
+  }
+});
