@@ -46,6 +46,7 @@ interface EvalCliOptions {
   flip: boolean;
   threads?: number;
   identities?: number;
+  limit?: number;
   perIdentity?: number;
   fusionWeight: number;
   writeCalibration?: string;
@@ -196,7 +197,7 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
   const extra = { cropped: Boolean(opts.cropped), landmarker: opts.landmarker, flip_tta: opts.flip };
   // Validate the inputs before spending seconds loading models.
   const pairs = opts.pairs ? readLfwPairs(opts.pairs) : undefined;
-  const ds = pairs ? undefined : limitDataset(listDataset(opts.dataset), opts.identities, opts.perIdentity);
+  const ds = pairs ? undefined : limitDataset(listDataset(opts.dataset), opts.identities ?? opts.limit, opts.perIdentity);
 
   const pipeline = await FacePipeline.load({
     embedders,
@@ -243,6 +244,7 @@ export function registerEval(program: Command): void {
     .option('--no-flip', 'no flip test-time augmentation')
     .option('--threads <n>', 'ONNX Runtime intra-op threads', positiveInt)
     .option('--identities <n>', 'only the first N people (quick runs)', positiveInt)
+    .option('--limit <n>', 'same as --identities', positiveInt)
     .option('--per-identity <n>', 'only the first N images of each person', positiveInt)
     .option('--fusion-weight <w>', 'weight of face-api in --model fusion', weight, 0.5)
     .option('--write-calibration <file>', 'add this dataset\'s unlock thresholds to a calibration table (JSON)')
