@@ -33,6 +33,9 @@ const noDaemon = !haveDaemon && 'dbus-daemon is not installed (apt-get install d
 const isRoot = process.getuid?.() === 0;
 const haveSetpriv = spawnSync('setpriv', ['--version']).status === 0;
 const NOBODY = 65534;
+/** Tests verify the user running them (root in CI), so the authorisation lets them through as any uid. */
+const ME = os.userInfo().username;
+const UID = process.getuid?.() ?? -1;
 
 // ---- stand-in engine: identity is the frame's grey level (as in test/daemon-server.test.ts) ----
 
@@ -45,7 +48,10 @@ function fakeEmbedding(level: number): Float32Array {
 
 class FakeEngine implements FaceEngine {
   readonly models = [MODEL];
+  /** While set, detection waits for it: the request holding the camera stays in its verification. */
+  gate: Promise<void> | null = null;
   async detect(image: RawImage): Promise<FoundFace[]> {
+    if (this.gate) await this.gate;
     const b = meanBrightness(image);
     if (b < 50) return [];
     return [{ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } }];
@@ -144,6 +150,7 @@ interface Harness {
   store: TemplateStore;
   camera: CameraManager;
   server: FacegateServer;
+  engine: FakeEngine;
   dbusHandle: DbusHandle;
   client: dbus.MessageBus;
   logs: string[];
@@ -161,9 +168,9 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
   config.camera.device = `replay:${cam}?fps=30`;
   opts.config?.(config);
   const store = TemplateStore.open(path.join(dir, 'f.db'));
-  store.addFace('alice', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
-  store.addFace('alice', 'glasses', [{ ...MODEL, vector: fakeEmbedding(201) }]);
-  store.addFace('nobody', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
+  store.addFace(ME, 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
+  store.addFace(ME, 'glasses', [{ ...MODEL, vector: fakeEmbedding(201) }]);
+  if (ME !== 'nobody') store.addFace('nobody', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
   const logs: string[] = [];
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(config.camera.device, 0, log);
@@ -179,6 +186,7 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
     store,
     camera,
     server,
+    engine,
     dbusHandle,
     client,
     logs,
@@ -261,14 +269,14 @@ test('Verify: the reply, then VerifyStatus events, then VerifyStatus(done) and V
       if (m.type === MessageType.METHOD_RETURN) order.push('reply');
       else if (m.type === MessageType.SIGNAL && m.interface === INTERFACE) order.push(`${m.member}:${m.body.join(',')}`);
     });
-    const out = await verifyOverDbus(h.client, 'alice', 5000);
+    const out = await verifyOverDbus(h.client, ME, 5000);
     assert.deepEqual([out.answer, out.reason], ['allow', 'match']);
     assert.deepEqual(out.statuses[0], ['looking', false]);
     assert.deepEqual(out.statuses.at(-1), ['allow', true]);
     assert.ok(out.statuses.slice(0, -1).every(([, done]) => !done), 'only the last status is done');
     const i = order.lastIndexOf('reply');
     assert.deepEqual(order.slice(i), ['reply', ...out.statuses.map(([e, d]) => `VerifyStatus:${e},${d}`), 'VerifyResult:allow,match']);
-    assert.match(h.logs.join('\n'), /msg=answer user=alice service=dbus uid=0 .*result=allow reason=match/);
+    assert.match(h.logs.join('\n'), new RegExp(`msg=answer user=${ME} service=dbus uid=${UID} .*result=allow reason=match`));
     await until(() => h.dbusHandle.service.verifications === 0 && !h.camera.busy, 'the verification to end');
   } finally {
     await h.stop();
@@ -278,7 +286,7 @@ test('Verify: the reply, then VerifyStatus events, then VerifyStatus(done) and V
 test('Verify: another face is denied at the deadline, with retry events', { skip: noDaemon }, async () => {
   const h = await start([100], { config: (c) => (c.verify.timeout = 1) });
   try {
-    const out = await verifyOverDbus(h.client, 'alice', 5000);
+    const out = await verifyOverDbus(h.client, ME, 5000);
     assert.deepEqual([out.answer, out.reason], ['deny', 'no-match']);
     assert.deepEqual(out.statuses, [['looking', false], ['retry', false], ['deny', true]]);
   } finally {
@@ -289,7 +297,7 @@ test('Verify: another face is denied at the deadline, with retry events', { skip
 test('Verify: refusals that need no camera come as VerifyResult and never open it', { skip: noDaemon }, async () => {
   const h = await start([200], { config: (c) => (c.services.enabled.dbus = false) });
   try {
-    const disabled = await verifyOverDbus(h.client, 'alice', 5000);
+    const disabled = await verifyOverDbus(h.client, ME, 5000);
     assert.deepEqual([disabled.answer, disabled.reason], ['unavailable', 'disabled']);
     assert.deepEqual(disabled.statuses, [['unavailable', true]]);
   } finally {
@@ -297,7 +305,8 @@ test('Verify: refusals that need no camera come as VerifyResult and never open i
   }
   const h2 = await start([200]);
   try {
-    const none = await verifyOverDbus(h2.client, 'carol', 5000);
+    h2.store.removeUser(ME);
+    const none = await verifyOverDbus(h2.client, ME, 5000);
     assert.deepEqual([none.answer, none.reason], ['unavailable', 'no-templates']);
     assert.equal(h2.camera.opens, 0);
   } finally {
@@ -310,9 +319,9 @@ test('bad arguments get named org.facegate.Error.* errors and the service keeps 
   try {
     const c = h.client;
     assert.equal(await errorOf(rawCall(c, 'Verify', 'i', [7])), ERRORS.invalidArgs);
-    assert.equal(await errorOf(rawCall(c, 'Verify', 'ss', ['alice', 'x'])), ERRORS.invalidArgs);
+    assert.equal(await errorOf(rawCall(c, 'Verify', 'ss', [ME, 'x'])), ERRORS.invalidArgs);
     assert.equal(await errorOf(rawCall(c, 'Verify', '', [])), ERRORS.invalidArgs);
-    assert.equal(await errorOf(rawCall(c, 'Verify', 'as', [['alice']])), ERRORS.invalidArgs);
+    assert.equal(await errorOf(rawCall(c, 'Verify', 'as', [[ME]])), ERRORS.invalidArgs);
     assert.equal(await errorOf(rawCall(c, 'GetStatus', 's', ['x'])), ERRORS.invalidArgs);
     assert.equal(await errorOf(rawCall(c, 'Cancel', 'u', [1])), ERRORS.invalidArgs);
     for (const bad of ['', '../../etc/passwd', 'a'.repeat(65), 'bob\u0007', 'ünïcode', "al'ice", '-rf']) {
@@ -320,8 +329,8 @@ test('bad arguments get named org.facegate.Error.* errors and the service keeps 
       assert.equal(await errorOf(rawCall(c, 'ListEnrolled', 's', [bad])), ERRORS.invalidUser, JSON.stringify(bad));
     }
     // Other shapes and sizes: variants, containers, a 1 MiB byte array, a 100 kB string.
-    assert.equal(await errorOf(rawCall(c, 'Verify', 'v', [new dbus.Variant('s', 'alice')])), ERRORS.invalidArgs);
-    assert.equal(await errorOf(rawCall(c, 'ListEnrolled', 'a{sv}', [{ user: new dbus.Variant('s', 'alice') }])), ERRORS.invalidArgs);
+    assert.equal(await errorOf(rawCall(c, 'Verify', 'v', [new dbus.Variant('s', ME)])), ERRORS.invalidArgs);
+    assert.equal(await errorOf(rawCall(c, 'ListEnrolled', 'a{sv}', [{ user: new dbus.Variant('s', ME) }])), ERRORS.invalidArgs);
     assert.equal(await errorOf(rawCall(c, 'Verify', 'ay', [Buffer.alloc(1 << 20, 0x61)])), ERRORS.invalidArgs);
     const huge = await rawCall(c, 'Verify', 's', ['a'.repeat(100_000)]).catch((e: dbus.DBusError) => e);
     assert.ok(huge instanceof dbus.DBusError && huge.type === ERRORS.invalidUser);
@@ -329,12 +338,12 @@ test('bad arguments get named org.facegate.Error.* errors and the service keeps 
     const text = await rawCall(c, 'Verify', 's', ['../x']).catch((e: dbus.DBusError) => e.text);
     assert.match(String(text), /Verify: user "\.\.\/x" is not a valid login name/);
     assert.equal(await errorOf(rawCall(c, 'Explode', '', [])), 'org.freedesktop.DBus.Error.UnknownMethod');
-    assert.equal(await errorOf(rawCall(c, 'Verify', 's', ['alice'], 'org.facegate.Other')), 'org.freedesktop.DBus.Error.UnknownMethod');
+    assert.equal(await errorOf(rawCall(c, 'Verify', 's', [ME], 'org.facegate.Other')), 'org.freedesktop.DBus.Error.UnknownMethod');
     assert.equal(await errorOf(rawCall(c, 'Cancel', '', [])), ERRORS.noVerifyInProgress);
     assert.equal(h.camera.opens, 0, 'no bad call reached the camera');
     // A call without an interface is dispatched by member name, as the D-Bus spec allows.
     assert.ok(await rawCall(c, 'GetStatus', '', [], undefined));
-    assert.equal((await verifyOverDbus(c, 'alice', 5000)).answer, 'allow');
+    assert.equal((await verifyOverDbus(c, ME, 5000)).answer, 'allow');
   } finally {
     await h.stop();
   }
@@ -347,8 +356,8 @@ test('one verification per caller; Cancel stops it, frees the camera and no Veri
     h.client.on('message', (m: Msg) => {
       if (m.type === MessageType.SIGNAL && m.interface === INTERFACE) signals.push(`${m.member}:${m.body.join(',')}`);
     });
-    await callFacegate(h.client, 'Verify', 's', ['alice']);
-    assert.equal(await errorOf(callFacegate(h.client, 'Verify', 's', ['alice'])), ERRORS.alreadyInProgress);
+    await callFacegate(h.client, 'Verify', 's', [ME]);
+    assert.equal(await errorOf(callFacegate(h.client, 'Verify', 's', [ME])), ERRORS.alreadyInProgress);
     await until(() => signals.includes('VerifyStatus:looking,false'), 'looking');
     assert.equal(h.camera.busy, true);
     const status = (await callFacegate(h.client, 'GetStatus'))!.body[0] as Record<string, { value: unknown }>;
@@ -360,7 +369,7 @@ test('one verification per caller; Cancel stops it, frees the camera and no Veri
     await new Promise((r) => setTimeout(r, 100));
     assert.ok(!signals.some((s) => s.startsWith('VerifyResult') || s.endsWith(',true')), signals.join(' '));
     assert.equal(await errorOf(callFacegate(h.client, 'Cancel')), ERRORS.noVerifyInProgress);
-    assert.match(h.logs.join('\n'), /msg="dbus verify cancelled" user=alice uid=0/);
+    assert.match(h.logs.join('\n'), new RegExp(`msg="dbus verify cancelled" user=${ME} uid=${UID}`));
   } finally {
     await h.stop();
   }
@@ -370,11 +379,11 @@ test('at most maxVerifications run at once; the next caller is told so', { skip:
   const h = await start([100], { config: (c) => (c.verify.timeout = 10), maxVerifications: 1 });
   const other = await connect(bus!.address);
   try {
-    await callFacegate(other, 'Verify', 's', ['alice']);
-    assert.equal(await errorOf(callFacegate(h.client, 'Verify', 's', ['alice'])), ERRORS.tooManyRequests);
+    await callFacegate(other, 'Verify', 's', [ME]);
+    assert.equal(await errorOf(callFacegate(h.client, 'Verify', 's', [ME])), ERRORS.tooManyRequests);
     await callFacegate(other, 'Cancel');
     h.config.verify.timeout = 1;
-    assert.equal((await verifyOverDbus(h.client, 'alice', 5000)).answer, 'deny');
+    assert.equal((await verifyOverDbus(h.client, ME, 5000)).answer, 'deny');
   } finally {
     other.disconnect();
     await h.stop();
@@ -385,32 +394,41 @@ test('a caller that leaves the bus mid-verification frees the camera', { skip: n
   const h = await start([100], { config: (c) => (c.verify.timeout = 10) });
   try {
     const other = await connect(bus!.address);
-    await callFacegate(other, 'Verify', 's', ['alice']);
+    await callFacegate(other, 'Verify', 's', [ME]);
     await until(() => h.camera.busy, 'the camera to be taken');
     other.disconnect();
     await until(() => !h.camera.busy && h.dbusHandle.service.verifications === 0, 'the verification to stop');
-    assert.match(h.logs.join('\n'), /msg="dbus caller left" user=alice/);
+    assert.match(h.logs.join('\n'), new RegExp(`msg="dbus caller left" user=${ME}`));
     // and the next caller is served
     h.config.verify.timeout = 1;
-    assert.equal((await verifyOverDbus(h.client, 'alice', 5000)).answer, 'deny');
+    assert.equal((await verifyOverDbus(h.client, ME, 5000)).answer, 'deny');
   } finally {
     await h.stop();
   }
 });
 
 test('D-Bus and the socket share one camera queue', { skip: noDaemon }, async () => {
-  const h = await start([200], { config: (c) => (c.verify.timeout = 4) });
-  h.store.addFace('bob', 'default', [{ ...MODEL, vector: fakeEmbedding(100) }]);
+  const h = await start([200]);
   const sock = path.join(h.dir, 'facegate.sock');
   await h.server.listenPath(sock);
   try {
-    // A socket request for bob, who is not in front of the camera: it holds the camera until its deadline.
-    const socketAnswer = askDaemon(sock, { user: 'bob', service: 'sudo', tty: '', rhost: '', deadlineMs: 1200 }, { timeoutMs: 3000 });
+    // A socket request takes the camera and is held inside its verification until the gate opens.
+    let open!: () => void;
+    h.engine.gate = new Promise<void>((r) => (open = r));
+    const socketAnswer = askDaemon(sock, { user: ME, service: 'sudo', tty: '', rhost: '', deadlineMs: 3000 }, { timeoutMs: 5000 });
     await until(() => h.camera.busy, 'the socket request to take the camera');
-    const out = await verifyOverDbus(h.client, 'alice', 5000);
-    assert.deepEqual(out.statuses.slice(0, 2), [['queued', false], ['looking', false]]);
-    assert.equal(out.answer, 'allow');
-    assert.equal((await socketAnswer).result, 'deny');
+    let queued = false;
+    h.client.on('message', (m: Msg) => {
+      if (m.type === MessageType.SIGNAL && m.member === 'VerifyStatus' && m.body[0] === 'queued') queued = true;
+    });
+    const viaDbus = verifyOverDbus(h.client, ME, 5000);
+    await until(() => queued, 'the D-Bus verification to queue behind the socket request');
+    h.engine.gate = null;
+    open();
+    assert.deepEqual([(await socketAnswer).result, (await socketAnswer).reason], ['allow', 'match']);
+    const out = await viaDbus;
+    assert.deepEqual(out.statuses, [['queued', false], ['looking', false], ['allow', true]]);
+    assert.deepEqual([out.answer, out.reason], ['allow', 'match']);
   } finally {
     await h.stop();
   }
@@ -419,17 +437,16 @@ test('D-Bus and the socket share one camera queue', { skip: noDaemon }, async ()
 test('ListEnrolled gives (id, label, created) and never template data; GetStatus reports models and camera', { skip: noDaemon }, async () => {
   const h = await start([200]);
   try {
-    const reply = await callFacegate(h.client, 'ListEnrolled', 's', ['alice']);
+    const reply = await callFacegate(h.client, 'ListEnrolled', 's', [ME]);
     assert.equal(reply!.signature, 'a(sss)');
     const rows = reply!.body[0] as string[][];
-    const faces = h.store.listFaces('alice');
+    const faces = h.store.listFaces(ME);
     assert.deepEqual(
       rows,
       faces.map((f) => [String(f.id), f.label, new Date(f.created).toISOString()]),
     );
     assert.deepEqual(rows.map((r) => r[1]), ['default', 'glasses']);
     assert.ok(rows.every((r) => r.length === 3 && r.every((v) => typeof v === 'string' && v.length <= 64)));
-    assert.deepEqual((await callFacegate(h.client, 'ListEnrolled', 's', ['carol']))!.body[0], []);
 
     const st = (await callFacegate(h.client, 'GetStatus'))!;
     assert.equal(st.signature, 'a{sv}');
@@ -440,6 +457,8 @@ test('ListEnrolled gives (id, label, created) and never template data; GetStatus
     assert.equal(status.version!.value, JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version);
     assert.equal(status.api_version!.value, 1);
     assert.equal(status.verifications!.value, 0);
+    h.store.removeUser(ME);
+    assert.deepEqual((await callFacegate(h.client, 'ListEnrolled', 's', [ME]))!.body[0], []);
   } finally {
     await h.stop();
   }
@@ -474,7 +493,7 @@ test('a second service cannot take the name, and an unreachable bus is an error,
     await assert.rejects(startDbusService('session', deps, { busAddress: bus!.address }), /org\.facegate\.Daemon is already owned/);
     await assert.rejects(startDbusService('session', deps, { busAddress: `unix:path=${h.dir}/no-such-bus` }), /D-Bus \(session\)/);
     await assert.rejects(startDbusService('session', deps, { busAddress: 'bogus:' }), /D-Bus \(session\)/);
-    assert.equal((await verifyOverDbus(h.client, 'alice', 5000)).answer, 'allow');
+    assert.equal((await verifyOverDbus(h.client, ME, 5000)).answer, 'allow');
   } finally {
     await h.stop();
   }
@@ -625,8 +644,8 @@ test('facegated --dbus session exports the API next to its socket; without a bus
       assert.ok(models.length > 0);
       for (const [id, sha] of models) assert.ok(ready.includes(`${id}@${sha!.slice(0, 12)}`), `${id} in ${ready}`);
       assert.equal(status.camera!.value, `replay:${cam}`);
-      assert.deepEqual((await callFacegate(client, 'ListEnrolled', 's', ['alice']))!.body[0], []);
-      const out = await verifyOverDbus(client, 'alice', 10000);
+      assert.deepEqual((await callFacegate(client, 'ListEnrolled', 's', [ME]))!.body[0], []);
+      const out = await verifyOverDbus(client, ME, 10000);
       assert.deepEqual([out.answer, out.reason], ['unavailable', 'no-templates']);
     } finally {
       client.disconnect();
@@ -635,7 +654,7 @@ test('facegated --dbus session exports the API next to its socket; without a bus
     const lonely = await startDaemon([...args, '--dbus', 'session'], { env: { DBUS_SESSION_BUS_ADDRESS: `unix:path=${dir}/no-bus` } });
     try {
       await until(() => lonely.count(/msg="dbus unavailable"/) === 1, 'dbus unavailable');
-      const a = await askDaemon(path.join(dir, 's.sock'), { user: 'alice', service: 'sudo', tty: '', rhost: '', deadlineMs: 2000 });
+      const a = await askDaemon(path.join(dir, 's.sock'), { user: ME, service: 'sudo', tty: '', rhost: '', deadlineMs: 2000 });
       assert.deepEqual([a.result, a.reason], ['unavailable', 'no-templates']);
     } finally {
       await lonely.stop();
