@@ -32,10 +32,22 @@ export function formatLine(level: LogLevel, msg: string, fields: LogFields = {})
   return parts.join(' ');
 }
 
-export function createLogger(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`), debug = false): Logger {
+/** syslog priorities; journald reads a `<N>` prefix on stdout lines as the line's priority. */
+const PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+
+/**
+ * A logger writing one line per event. Under systemd (JOURNAL_STREAM set) each line gets a `<N>` priority prefix,
+ * so `journalctl -p warning -u facegate` works.
+ */
+export function createLogger(
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  debug = false,
+  journal = process.env.JOURNAL_STREAM !== undefined,
+): Logger {
   const log = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (level === 'debug' && !debug) return;
-    write(formatLine(level, msg, fields));
+    const line = formatLine(level, msg, fields);
+    write(journal ? `<${PRIORITY[level]}>${line}` : line);
   };
   return {
     log,
