@@ -142,6 +142,8 @@ export interface PamOptions {
   operation?: 'auth' | 'acct' | 'setcred' | 'session';
   /** Run under valgrind with these arguments. */
   valgrind?: string[];
+  /** Pass PAM_SILENT (fg-pam-run only). */
+  silent?: boolean;
 }
 
 /** A temp dir for sockets and service files. */
@@ -197,6 +199,7 @@ export async function timePam(o: PamOptions & { n: number }): Promise<{
   const argv = ['-c', dir, '-n', String(o.n), '-o', o.operation ?? 'auth'];
   if (o.rhost !== undefined) argv.push('-r', o.rhost);
   if (o.tty !== undefined) argv.push('-t', o.tty);
+  if (o.silent) argv.push('-s');
   argv.push(service, o.user ?? 'alice');
   const [cmd, args] = o.valgrind ? ['valgrind', [...o.valgrind, PAM_RUN_PATH, ...argv]] : [PAM_RUN_PATH, argv];
   const t0 = performance.now();

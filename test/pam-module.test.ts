@@ -3,6 +3,7 @@
 // through pamtester under pam_wrapper, the way an administrator would try it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type net from 'node:net';
@@ -19,6 +20,7 @@ import {
 } from '../bench/pam-harness.js';
 
 const skip = pamSkipReason();
+const python3 = !spawnSync('python3', ['-c', '']).error;
 // Generous sanity limit: proves the call returned instead of hanging, not a latency target (see bench/).
 const SANITY_MS = 10_000;
 
@@ -99,6 +101,44 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
       'Too dark, face the camera',
       'Face not recognised, trying again…',
     ]);
+  });
+
+  test('notice stays quiet under PAM_SILENT', async () => {
+    script((_r, s) => {
+      s.write(encodeEvent('looking'));
+      s.end(encodeAnswer('allow', 'match'));
+    });
+    const r = await runPam({ args: args('notice'), silent: true });
+    assert.equal(r.code, 'PAM_SUCCESS', r.line);
+    assert.deepEqual(r.info, []);
+  });
+
+  test('a daemon whose listen backlog is full: PAM_AUTHINFO_UNAVAIL at once, connect never blocks', { skip: !python3 && 'python3 not installed' }, async () => {
+    // A listener that never accepts, with its backlog filled by its own clients: a blocking connect()
+    // would hang here until the daemon accepted.
+    const full = path.join(dir, 'full.sock');
+    const py = spawn('python3', ['-c', [
+      'import socket, sys, time',
+      's = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0)',
+      'cs = []',
+      'while True:',
+      '    c = socket.socket(socket.AF_UNIX); c.setblocking(False)',
+      '    try: c.connect(sys.argv[1]); cs.append(c)',
+      '    except BlockingIOError: break',
+      'print("full", len(cs), flush=True)',
+      'time.sleep(120)',
+    ].join('\n'), full], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        py.stdout.once('data', () => resolve());
+        py.once('exit', (c) => reject(new Error(`python exited ${c}`)));
+      });
+      const r = await runPam({ args: [`socket=${full}`, 'timeout=30'] });
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.line);
+      assert.ok(r.elapsedMs < SANITY_MS, `took ${r.elapsedMs} ms with timeout=30`);
+    } finally {
+      py.kill();
+    }
   });
 
   test('no daemon: PAM_AUTHINFO_UNAVAIL without waiting for the timeout', async () => {

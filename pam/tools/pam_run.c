@@ -2,7 +2,9 @@
  * call, the exact PAM return code name and the elapsed milliseconds (pam_start to pam_end,
  * CLOCK_MONOTONIC). Text the module sends (PAM_TEXT_INFO) goes to stderr as "info: TEXT".
  *
- *   fg-pam-run [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|setcred|session] SERVICE USER
+ *   fg-pam-run [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|setcred|session] [-s] SERVICE USER
+ *
+ * -s passes PAM_SILENT.
  *
  * With -c the service file is read from CONFDIR through pam_start_confdir (Linux-PAM >= 1.4): no root and
  * no pam_wrapper, whose shared /tmp/pam.X directories race when several tests run at once. Without -c
@@ -55,14 +57,15 @@ static const char *code_name(int c)
 int main(int argc, char **argv)
 {
 	const char *confdir = NULL, *rhost = NULL, *tty = NULL, *op = "auth";
-	int n = 1, opt;
-	while ((opt = getopt(argc, argv, "c:r:t:n:o:")) != -1) {
+	int n = 1, opt, flags = 0;
+	while ((opt = getopt(argc, argv, "c:r:t:n:o:s")) != -1) {
 		switch (opt) {
 		case 'c': confdir = optarg; break;
 		case 'r': rhost = optarg; break;
 		case 't': tty = optarg; break;
 		case 'n': n = atoi(optarg); break;
 		case 'o': op = optarg; break;
+		case 's': flags = PAM_SILENT; break;
 		default: goto usage;
 		}
 	}
@@ -81,13 +84,13 @@ int main(int argc, char **argv)
 			r = pam_set_item(pamh, PAM_TTY, tty);
 		if (r == PAM_SUCCESS) {
 			if (strcmp(op, "auth") == 0)
-				r = pam_authenticate(pamh, 0);
+				r = pam_authenticate(pamh, flags);
 			else if (strcmp(op, "acct") == 0)
-				r = pam_acct_mgmt(pamh, 0);
+				r = pam_acct_mgmt(pamh, flags);
 			else if (strcmp(op, "setcred") == 0)
-				r = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+				r = pam_setcred(pamh, flags | PAM_ESTABLISH_CRED);
 			else if (strcmp(op, "session") == 0)
-				r = pam_open_session(pamh, 0);
+				r = pam_open_session(pamh, flags);
 			else
 				goto usage;
 		}
@@ -100,7 +103,7 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: %s [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|setcred|session] SERVICE USER\n",
+	fprintf(stderr, "usage: %s [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|setcred|session] [-s] SERVICE USER\n",
 		argv[0]);
 	return 2;
 }
