@@ -12,7 +12,7 @@ import { DbusMethodError, checkArgs, checkUser } from './validate.js';
 const { Message, MessageType, MessageFlag, Variant } = dbus;
 type Msg = InstanceType<typeof Message>;
 
-/** The PAM service name D-Bus verifications run under: `[services] enabled.dbus = false` turns them off. */
+/** The service name D-Bus verifications run under: `dbus = false` in the config's [services] turns them off. */
 export const DBUS_SERVICE = 'dbus';
 /** Verifications over D-Bus at once (each holds a place in the camera queue and a little memory). */
 const DEFAULT_MAX_VERIFICATIONS = 16;
