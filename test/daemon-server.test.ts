@@ -431,3 +431,15 @@ test('the camera stays open between requests within idle_close and closes after 
     await h.stop();
   }
 });
+
+test('close() ends connections in flight at once, even with a long deadline', { timeout: 30_000 }, async () => {
+  // With a 120 s verification cap, a close() that waited for the connection would run into the test timeout.
+  const h = await start([100], { config: (c) => (c.verify.timeout = 120) });
+  const c = net.connect(h.sock, () => c.write(encodeRequest({ ...REQ, deadlineMs: 600_000 })));
+  c.on('error', () => {});
+  const ended = new Promise<void>((r) => c.on('close', () => r()));
+  await new Promise<void>((r) => c.once('data', () => r())); // verification under way
+  await h.stop();
+  await ended;
+  assert.equal(h.camera.isOpen, false);
+});

@@ -106,10 +106,14 @@ export class FacegateServer {
     });
   }
 
+  /** Stops accepting, ends every connection (their requests abort and free the camera), then resolves. */
   async close(): Promise<void> {
     this.closing = true;
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // server.close() waits for open connections, so they go first: a client stalled on a 10-minute deadline must
+    // not hold up a restart. The PAM module sees the connection drop and falls back to the password at once.
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
+    await closed;
   }
 
   private onConnection(socket: net.Socket): void {
