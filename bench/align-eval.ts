@@ -89,7 +89,15 @@ function eer(genAsc: number[], impDesc: number[]): number {
 }
 
 const out: string[] = [];
-out.push(`pairs: genuine ${gen.length}, impostor ${imp.length}, EER ${(100 * eer(gen, imp)).toFixed(2)} %`);
+// d′ (separation of the score distributions) moves smoothly with small changes, unlike EER or TAR at low FAR,
+// which hinge on a handful of pairs; use it to compare close settings.
+const meanSd = (v: number[]): [number, number] => {
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return [m, Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length)];
+};
+const [gm, gs] = meanSd(gen);
+const [im, is] = meanSd(imp);
+out.push(`pairs: genuine ${gen.length}, impostor ${imp.length}, EER ${(100 * eer(gen, imp)).toFixed(2)} %, d' ${((gm - im) / Math.sqrt((gs * gs + is * is) / 2)).toFixed(3)}`);
 for (const far of [1e-3, 1e-4, 1e-5]) {
   const t = thrAtFar(imp, far);
   out.push(`  TAR@FAR ${far}: ${t === null ? 'n/a' : (100 * (1 - frrAt(gen, t))).toFixed(2) + ' %'}`);

@@ -47,6 +47,8 @@ test('a blank frame has no face; detection-only pipeline still times its stages'
     const r = await p.analyze({ width: 64, height: 48, channels: 1, data: new Uint8Array(64 * 48).fill(30) });
     assert.equal(r.faces.length, 0);
     assert.ok(r.timings.detect > 0 && r.timings.total >= r.timings.detect);
+    await assert.rejects(p.analyze({ width: 64, height: 48, channels: 3, data: new Uint8Array(64 * 48) }), /needs 9216 bytes/);
+    await assert.rejects(p.analyzeEncoded(new TextEncoder().encode('P5 9 9 255\n')), /truncated/);
   } finally {
     await p.close();
   }

@@ -1,7 +1,7 @@
 import type { ChipSpec, Embedder } from '../embed/embedder.js';
 import { chipToImage, DLIB_BLAZEFACE_TEMPLATE, flipHorizontal, warpAffine, type Affine, type LandmarkKind } from './align.js';
 import { BlazeFace, type DetectorModel } from './blazeface.js';
-import { decodeImage, toGrey } from './decode.js';
+import { decodeImage, rawFrame, toGrey } from './decode.js';
 import type { Landmarker } from './landmarker.js';
 import { assessQuality } from './quality.js';
 import { loadEmbedder, loadLandmarker } from './registry.js';
@@ -174,6 +174,8 @@ export class FacePipeline {
   }
 
   async analyze(image: RawImage, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+    // Frames come from cameras and files: check the buffer really holds the stated pixels before indexing it.
+    rawFrame(image.data, image.width, image.height, image.channels);
     const start = new Lap();
     const clock = new Lap();
     const timings: StageTimings = { detect: 0, landmarks: 0, align: 0, embed: {}, total: 0, cpu: { detect: 0, landmarks: 0, align: 0, embed: {}, total: 0 } };
