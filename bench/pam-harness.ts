@@ -229,9 +229,22 @@ export interface PamtesterRun {
 /**
  * pamtester under pam_wrapper, the way an administrator would try the module. pam_wrapper copies the
  * service dir to a shared /tmp/pam.X directory and cleans "stale" ones, which races when several run at
- * once (one run can end up reading another's service file): callers must not run these concurrently and
- * should use a unique service name, so a mix-up fails instead of passing.
+ * once (one run can end up reading another's service file): runs are serialised with flock(1) across processes,
+ * and callers should use a unique service name, so a mix-up fails instead of passing.
  */
+let flockAvailable: boolean | undefined;
+function hasFlock(): boolean {
+  if (flockAvailable === undefined) {
+    try {
+      execFileSync('flock', ['--version'], { stdio: 'ignore' });
+      flockAvailable = true;
+    } catch {
+      flockAvailable = false;
+    }
+  }
+  return flockAvailable;
+}
+
 export async function runPamtester(o: PamOptions & { service: string }): Promise<PamtesterRun> {
   const dir = serviceDir(o, o.service);
   const items: string[] = [];
@@ -239,7 +252,12 @@ export async function runPamtester(o: PamOptions & { service: string }): Promise
   if (o.tty !== undefined) items.push('-I', `tty=${o.tty}`);
   const op = { auth: 'authenticate', acct: 'acct_mgmt', setcred: 'setcred', session: 'open_session' }[o.operation ?? 'auth'];
   const env = { ...process.env, LD_PRELOAD: findPamWrapper() ?? 'libpam_wrapper.so', PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: dir };
-  const r = await run('pamtester', [...items, o.service, o.user ?? 'alice', op], env);
+  // flock(1) serialises pamtester runs across test files (node --test runs files in parallel), which is what
+  // pam_wrapper's shared /tmp/pam.X directories need; without flock, callers still must not overlap.
+  const argv = [...items, o.service, o.user ?? 'alice', op];
+  const r = hasFlock()
+    ? await run('flock', [path.join(os.tmpdir(), 'facegate-pamtester.lock'), 'pamtester', ...argv], env)
+    : await run('pamtester', argv, env);
   fs.rmSync(dir, { recursive: true, force: true });
   const all = `${r.stdout}\n${r.stderr}`;
   const line = all.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { askDaemon } from '../src/daemon/client.js';
 import { encodeRequest, FrameReader, type Message } from '../src/protocol/index.js';
-import { FakeDaemon, buildModule, pamSkipReason, runPam } from '../bench/pam-harness.js';
+import { FakeDaemon, buildModule, pamSkipReason, runPam, runPamtester } from '../bench/pam-harness.js';
 import {
   DAEMON_JS,
   currentUser,
@@ -89,6 +89,19 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     const r = await runPam({ args: pamArgs(2), user });
     assert.equal(r.code, 'PAM_AUTH_ERR', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
     pointCamera(cam, genuine);
+  });
+
+  test('pamtester under pam_wrapper, as an administrator would try it: genuine allowed, impostor falls through', async () => {
+    pointCamera(cam, genuine);
+    const ok = await runPamtester({ args: pamArgs(), user, service: `facegate-e2e-${process.pid}-genuine` });
+    assert.equal(ok.code, 'PAM_SUCCESS', `${ok.line}\n${ok.stderr}\n${daemon.lines.slice(-5).join('\n')}`);
+    pointCamera(cam, impostor);
+    try {
+      const bad = await runPamtester({ args: pamArgs(2), user, service: `facegate-e2e-${process.pid}-impostor` });
+      assert.equal(bad.code, 'PAM_AUTH_ERR', `${bad.line}\n${bad.stderr}\n${daemon.lines.slice(-5).join('\n')}`);
+    } finally {
+      pointCamera(cam, genuine);
+    }
   });
 
   test('no daemon: PAM_AUTHINFO_UNAVAIL at once, not after the timeout', async () => {
