@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { datasetsDir, modelsDir } from '../src/paths.js';
 import { FacePipeline, type LandmarkerId } from '../src/vision/pipeline.js';
-import { decodeFile } from '../src/vision/decode.js';
+import { decodeFile, toGrey } from '../src/vision/decode.js';
 
 function built(id: string): boolean {
   return fs.existsSync(path.join(modelsDir(), `${id}.onnx`));
@@ -90,6 +90,27 @@ for (const landmarker of ['blazeface', '68'] as const) {
     }
   });
 }
+
+test('a face pasted into a 640×480 grey frame (IR camera) is found where it was put', { skip: noChain || noData }, async () => {
+  const p = await FacePipeline.load({ embedders: ['face-api'], intraOpThreads: 1 });
+  try {
+    const face = toGrey(await decodeFile(people(lfw, 1)[0]![0]!));
+    const frame = new Uint8Array(640 * 480).fill(40);
+    const ox = 300;
+    const oy = 150;
+    for (let y = 0; y < face.height; y++) frame.set(face.data.subarray(y * face.width, (y + 1) * face.width), (oy + y) * 640 + ox);
+    const r = await p.analyze({ width: 640, height: 480, channels: 1, data: frame }, { maxFaces: 1 });
+    assert.equal(r.faces.length, 1);
+    const f = r.faces[0]!;
+    const cx = f.box.x + f.box.width / 2;
+    const cy = f.box.y + f.box.height / 2;
+    assert.ok(Math.abs(cx - (ox + face.width / 2)) < 30 && Math.abs(cy - (oy + face.height / 2)) < 40, JSON.stringify(f.box));
+    assert.equal(f.chips['face-api']!.channels, 3);
+    assert.equal(f.embeddings['face-api']!.length, 128);
+  } finally {
+    await p.close();
+  }
+});
 
 test('flip TTA gives the sum of two unit vectors, and the decoded path reports decode time', { skip: noChain || noData }, async () => {
   const p = await FacePipeline.load({ embedders: ['face-api'], flipTTA: true, intraOpThreads: 1 });
