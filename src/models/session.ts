@@ -40,6 +40,9 @@ export async function loadModel(id: string, opts: SessionOptions = {}): Promise<
     ...(opts.intraOpThreads !== undefined ? { intraOpNumThreads: opts.intraOpThreads } : {}),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // Errors only: ORT's warnings (e.g. unused initializers removed while optimising) would reach the user's
+    // terminal and the daemon's journal on every start, and say nothing the user can act on.
+    logSeverityLevel: 3,
   });
   return { id, session, sha256: digest };
 }
