@@ -87,7 +87,9 @@ async function main(): Promise<void> {
   const fd = activationFd();
   if (fd !== undefined) await server.listenFd(fd);
   else {
-    fs.mkdirSync(path.dirname(config.daemon.socket), { recursive: true, mode: 0o755 });
+    // 0755 despite our 0077 umask: users' own PAM stacks (lock screens) must reach the 0666 socket inside.
+    const socketDir = path.dirname(config.daemon.socket);
+    if (fs.mkdirSync(socketDir, { recursive: true }) !== undefined) fs.chmodSync(socketDir, 0o755);
     await server.listenPath(config.daemon.socket);
   }
   const readyMs = Math.round(performance.now());
