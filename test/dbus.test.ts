@@ -540,7 +540,16 @@ bus.disconnect();
   }
 }
 
-const nobodySkip = noDaemon || (!isRoot && 'needs root to run a client as nobody') || (!haveSetpriv && 'setpriv is not installed');
+// The client runs from this checkout, so nobody must be able to read it: a clone under a 0700 directory (root's
+// home, a mktemp -d) cannot be, and the test would fail for a reason that is not facegate's.
+const nobodyReads = (file: string): boolean =>
+  spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'test', '-r', file]).status === 0;
+const nobodySkip =
+  noDaemon ||
+  (!isRoot && 'needs root to run a client as nobody') ||
+  (!haveSetpriv && 'setpriv is not installed') ||
+  (!nobodyReads(path.join(PACKAGE_ROOT, 'node_modules', 'dbus-next', 'index.js')) &&
+    `nobody cannot read this checkout (${PACKAGE_ROOT} or a directory above it is closed to others)`);
 
 test('end to end as nobody: refused for another user, served for itself (uid from the bus)', { skip: nobodySkip }, async () => {
   const h = await start([200]);
