@@ -31,7 +31,11 @@ export interface PipelineOptions {
 }
 
 export interface AnalyzeOptions {
-  /** The image is already a tight face crop (e.g. ORL): no detection, the whole image is the face box. */
+  /**
+   * The image is already a tight face crop (e.g. ORL): the whole image is the face box and is never rejected.
+   * The detector still runs with a low bar, only to locate eyes/nose/mouth and a landmark-net box inside the crop
+   * (face-api's 68-point net on the detector box: ORL EER 0.46 % against 1.00 % on the whole crop).
+   */
   cropped?: boolean;
   /** At most this many faces, best first (default: all). */
   maxFaces?: number;
@@ -189,16 +193,14 @@ export class FacePipeline {
     const maxFaces = opts.maxFaces ?? Infinity;
 
     // 1. Detection (or the whole crop as the face).
-    let found: { box: Box; score: number; keypoints: Point[] }[];
+    let found: { box: Box; score: number; keypoints: Point[]; lmBox?: Box }[];
     if (opts.cropped) {
       const box = { x: 0, y: 0, width: image.width, height: image.height };
-      let keypoints: Point[] = [];
-      if (!this.landmarker) {
-        // Alignment needs eyes/nose/mouth: ask the detector with a low bar, else assume a centred frontal face.
-        const [d] = await this.detector.detect(image, { maxFaces: 1, minScore: 0.05 });
-        keypoints = d ? d.keypoints : DLIB_BLAZEFACE_TEMPLATE.map((p) => ({ x: p.x * image.width, y: p.y * image.height }));
-      }
-      found = maxFaces >= 1 ? [{ box, score: 1, keypoints }] : [];
+      // The crop is the face, but alignment still needs eyes/nose/mouth (or a face box a landmark net was trained
+      // on): ask the detector with a low bar; failing that, assume a centred frontal face filling the crop.
+      const [d] = await this.detector.detect(image, { maxFaces: 1, minScore: 0.05 });
+      const keypoints = d ? d.keypoints : DLIB_BLAZEFACE_TEMPLATE.map((p) => ({ x: p.x * image.width, y: p.y * image.height }));
+      found = maxFaces >= 1 ? [{ box, score: 1, keypoints, ...(d ? { lmBox: d.box } : {}) }] : [];
     } else {
       found = await this.detector.detect(image, { maxFaces });
     }
@@ -210,7 +212,7 @@ export class FacePipeline {
       let landmarks: Point[];
       let kind: LandmarkKind;
       if (this.landmarker) {
-        const pts = await this.landmarker.detect(image, opts.cropped ? f.box : this.landmarkBox(f.box));
+        const pts = await this.landmarker.detect(image, f.lmBox ? this.landmarkBox(f.lmBox) : opts.cropped ? f.box : this.landmarkBox(f.box));
         if (pts.length === 68) {
           landmarks = pts;
           kind = 'ibug68';
