@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, type Config } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
+import { checkUserName } from '../store/username.js';
 
 /** Exit codes shared by enroll, list, remove, test, status and doctor (docs/cli.md). */
 export const EXIT = {
@@ -40,6 +41,16 @@ export class CliError extends Error {
     readonly exitCode: number = EXIT.UNAVAILABLE,
   ) {
     super(message);
+  }
+}
+
+/** Checks arguments with the store's own validators; whatever they reject is a usage error (exit 2). */
+export function checkArgs(user: string, more: () => void = () => {}): void {
+  try {
+    checkUserName(user);
+    more();
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.USAGE);
   }
 }
 

@@ -4,8 +4,7 @@ import { CameraManager } from '../../daemon/camera-manager.js';
 import { collectEnrollment, type EnrollProgress } from '../../daemon/enroll.js';
 import { createLogger } from '../../daemon/log.js';
 import { checkLabel, TemplateStore } from '../../store/store.js';
-import { checkUserName } from '../../store/username.js';
-import { CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
 import { loadEngine, positiveInt } from '../engine-loader.js';
 
 interface EnrollOptions extends CommonOptions {
@@ -41,12 +40,7 @@ export function registerEnroll(program: Command): void {
   ).action((user: string, opts: EnrollOptions) =>
     run(opts, async () => {
       const cfg = configFrom(opts);
-      try {
-        checkUserName(user);
-        checkLabel(opts.label ?? 'default');
-      } catch (err) {
-        throw new CliError((err as Error).message, EXIT.USAGE);
-      }
+      checkArgs(user, () => checkLabel(opts.label ?? 'default'));
       const wanted = opts.frames !== undefined ? positiveInt('--frames', opts.frames, 100) : cfg.enroll.frames;
       // Open the store first: a permission problem should not cost a camera session.
       const store = TemplateStore.open(cfg.daemon.db);

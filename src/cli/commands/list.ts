@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { TemplateStore } from '../../store/store.js';
-import { checkUserName } from '../../store/username.js';
-import { CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
 
 /** facegate list [USER]: enrolled users, or one user's faces. */
 export function registerList(program: Command): void {
@@ -10,11 +9,7 @@ export function registerList(program: Command): void {
       run(opts, async () => {
         const cfg = configFrom(opts);
         if (user !== undefined) {
-          try {
-            checkUserName(user);
-          } catch (err) {
-            throw new CliError((err as Error).message, EXIT.USAGE);
-          }
+          checkArgs(user);
         }
         let store: TemplateStore;
         try {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { TemplateStore } from '../../store/store.js';
-import { checkUserName } from '../../store/username.js';
-import { CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
 
 interface RemoveOptions extends CommonOptions {
   all?: boolean;
@@ -18,11 +17,7 @@ export function registerRemove(program: Command): void {
   ).action((user: string, id: string | undefined, opts: RemoveOptions) =>
     run(opts, async () => {
       const cfg = configFrom(opts);
-      try {
-        checkUserName(user);
-      } catch (err) {
-        throw new CliError((err as Error).message, EXIT.USAGE);
-      }
+      checkArgs(user);
       if ((id === undefined) === (opts.all !== true)) throw new CliError('give either a face ID or --all', EXIT.USAGE);
       if (id !== undefined && !/^[1-9][0-9]{0,15}$/.test(id)) throw new CliError(`face ID must be a positive integer, got "${id}"`, EXIT.USAGE);
       const store = TemplateStore.open(cfg.daemon.db);

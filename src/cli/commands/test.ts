@@ -4,8 +4,7 @@ import { CameraManager } from '../../daemon/camera-manager.js';
 import { createLogger } from '../../daemon/log.js';
 import { verifyFace, type FrameReport } from '../../daemon/verify.js';
 import { staleTemplatesMessage, TemplateStore } from '../../store/store.js';
-import { checkUserName } from '../../store/username.js';
-import { CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
 import { loadEngine } from '../engine-loader.js';
 
 interface TestOptions extends CommonOptions {
@@ -31,11 +30,7 @@ export function registerTest(program: Command): void {
   ).action((user: string, opts: TestOptions) =>
     run(opts, async () => {
       const cfg = configFrom(opts);
-      try {
-        checkUserName(user);
-      } catch (err) {
-        throw new CliError((err as Error).message, EXIT.USAGE);
-      }
+      checkArgs(user);
       let store: TemplateStore;
       try {
         store = TemplateStore.open(cfg.daemon.db, { readonly: true });
