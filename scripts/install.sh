@@ -35,6 +35,10 @@ fi
 export ONNXRUNTIME_NODE_INSTALL=skip
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npm run -s build
+# Give what this root build made (node_modules, dist, models, native and PAM builds) back to the checkout's owner:
+# left root-owned, the README's next step as that user (setup-dev.sh && npm test) fails with EACCES.
+owner="$(stat -c %u:%g .)"
+[ "$owner" = 0:0 ] || chown -R --from=0:0 "$owner" .
 STAGE="${PREFIX}.new"
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
