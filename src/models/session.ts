@@ -40,6 +40,9 @@ export async function loadModel(id: string, opts: SessionOptions = {}): Promise<
     ...(opts.intraOpThreads !== undefined ? { intraOpNumThreads: opts.intraOpThreads } : {}),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // Idle intra-op threads spin by default; on a 2-core machine the spinning worker steals the core the other
+    // stage (or the other half of a flip-TTA batch) needs.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     // Errors only: ORT's warnings (e.g. unused initializers removed while optimising) would reach the user's
     // terminal and the daemon's journal on every start, and say nothing the user can act on.
     logSeverityLevel: 3,
