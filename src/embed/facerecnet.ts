@@ -4,6 +4,7 @@
  */
 import ort from 'onnxruntime-node';
 import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import { SerialSession } from '../models/serial-session.js';
 import { RECOGNITION_DIM, RECOGNITION_INPUT_SIZE } from '../models/faceapi/recognition.js';
 import type { RawImage } from '../vision/types.js';
 import type { ChipSpec, Embedder } from './embedder.js';
@@ -48,12 +49,12 @@ export class FaceRecNetEmbedder implements Embedder {
   readonly modelSha256: string;
   private readonly input: Float32Array;
   private readonly tensor: ort.Tensor;
-  /** ORT may read the input buffer after run() returns its promise; serialise calls that share it. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  /** Serialises calls: they share one input buffer. */
+  private readonly runner: SerialSession;
 
-  private constructor(private readonly model: LoadedModel) {
+  private constructor(model: LoadedModel) {
     this.modelSha256 = model.sha256;
+    this.runner = new SerialSession(model, 'face-api embedder');
     const s = RECOGNITION_INPUT_SIZE;
     this.input = new Float32Array(3 * s * s);
     this.tensor = new ort.Tensor('float32', this.input, [1, 3, s, s]);
@@ -63,24 +64,12 @@ export class FaceRecNetEmbedder implements Embedder {
     return new FaceRecNetEmbedder(await loadModel(FACEAPI_MODEL_ID, opts));
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async runBatch(tensor: ort.Tensor, n: number): Promise<Float32Array> {
-    if (this.closed) throw new Error('embedder is closed');
-    const out = await this.model.session.run({ input: tensor });
-    const d = out.descriptor;
-    if (!d || !(d.data instanceof Float32Array) || d.data.length !== n * RECOGNITION_DIM) {
-      throw new Error('face-api model returned no descriptor of the expected size');
-    }
-    return d.data;
+  private runBatch(tensor: ort.Tensor, n: number): Promise<Float32Array> {
+    return this.runner.output({ input: tensor }, 'descriptor', n * RECOGNITION_DIM);
   }
 
   embed(chip: RawImage): Promise<Float32Array> {
-    return this.serial(async () => {
+    return this.runner.serial(async () => {
       chipToPlanar(chip, RECOGNITION_INPUT_SIZE, this.input);
       // ORT hands back a fresh array per run, so returning it does not alias the next call's output.
       return this.runBatch(this.tensor, 1);
@@ -91,7 +80,7 @@ export class FaceRecNetEmbedder implements Embedder {
   embedBatch(chips: readonly RawImage[]): Promise<Float32Array[]> {
     if (chips.length === 0) return Promise.resolve([]);
     if (chips.length === 1) return this.embed(chips[0]!).then((d) => [d]);
-    return this.serial(async () => {
+    return this.runner.serial(async () => {
       const s = RECOGNITION_INPUT_SIZE;
       const per = 3 * s * s;
       const buf = new Float32Array(per * chips.length);
@@ -101,11 +90,8 @@ export class FaceRecNetEmbedder implements Embedder {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue;
-    await this.model.session.release();
+  close(): Promise<void> {
+    return this.runner.close();
   }
 }
 

@@ -15,6 +15,7 @@
  */
 import ort from 'onnxruntime-node';
 import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import { SerialSession } from '../models/serial-session.js';
 import type { RawImage } from '../vision/types.js';
 import type { ChipSpec, Embedder } from './embedder.js';
 
@@ -59,12 +60,12 @@ export class FaceresEmbedder implements Embedder {
   readonly modelSha256: string;
   private readonly input: Float32Array;
   private readonly tensor: ort.Tensor;
-  /** The input buffer is shared and ORT reads it while run() is pending: serialise calls. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  /** Serialises calls: they share one input buffer. */
+  private readonly runner: SerialSession;
 
-  private constructor(private readonly model: LoadedModel) {
+  private constructor(model: LoadedModel) {
     this.modelSha256 = model.sha256;
+    this.runner = new SerialSession(model, 'faceres embedder');
     const s = FACERES_SIZE;
     this.input = new Float32Array(s * s * 3);
     this.tensor = new ort.Tensor('float32', this.input, [1, s, s, 3]);
@@ -79,26 +80,14 @@ export class FaceresEmbedder implements Embedder {
     return new FaceresEmbedder(model);
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async run(tensor: ort.Tensor, n: number): Promise<Float32Array> {
-    if (this.closed) throw new Error('faceres embedder is closed');
+  private run(tensor: ort.Tensor, n: number): Promise<Float32Array> {
     // Fetch only the descriptor; the age/gender heads are not needed.
-    const out = await this.model.session.run({ [FACERES_INPUT]: tensor }, [FACERES_DESCRIPTOR]);
-    const d = out[FACERES_DESCRIPTOR];
-    if (!d || !(d.data instanceof Float32Array) || d.data.length !== n * FACERES_DIM) {
-      throw new Error('faceres returned no descriptor of the expected size');
-    }
-    return d.data;
+    return this.runner.output({ [FACERES_INPUT]: tensor }, FACERES_DESCRIPTOR, n * FACERES_DIM);
   }
 
   /** Raw 1024-d descriptor of a 224×224 RGB or grey chip (ORT returns a fresh array per run). */
   embed(chip: RawImage): Promise<Float32Array> {
-    return this.serial(async () => {
+    return this.runner.serial(async () => {
       chipToNhwc255(chip, FACERES_SIZE, this.input);
       return this.run(this.tensor, 1);
     });
@@ -108,7 +97,7 @@ export class FaceresEmbedder implements Embedder {
   embedBatch(chips: readonly RawImage[]): Promise<Float32Array[]> {
     if (chips.length === 0) return Promise.resolve([]);
     if (chips.length === 1) return this.embed(chips[0] as RawImage).then((d) => [d]);
-    return this.serial(async () => {
+    return this.runner.serial(async () => {
       const s = FACERES_SIZE;
       const per = s * s * 3;
       const buf = new Float32Array(per * chips.length);
@@ -118,11 +107,8 @@ export class FaceresEmbedder implements Embedder {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue;
-    await this.model.session.release();
+  close(): Promise<void> {
+    return this.runner.close();
   }
 }
 
