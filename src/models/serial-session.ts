@@ -19,10 +19,15 @@ export class SerialSession {
     return run;
   }
 
+  /** Runs the session for the named outputs; fails once closed. */
+  run(feeds: Record<string, ort.Tensor>, names: string[]): Promise<ort.InferenceSession.ReturnType> {
+    if (this.closed) return Promise.reject(new Error(`${this.what} is closed`));
+    return this.model.session.run(feeds, names);
+  }
+
   /** Runs the session and returns one float output, checked for the expected length. */
   async output(feeds: Record<string, ort.Tensor>, name: string, length: number): Promise<Float32Array> {
-    if (this.closed) throw new Error(`${this.what} is closed`);
-    const out = await this.model.session.run(feeds, [name]);
+    const out = await this.run(feeds, [name]);
     const d = out[name];
     if (!d || !(d.data instanceof Float32Array) || d.data.length !== length) {
       throw new Error(`${this.what} returned no ${name} of the expected size`);

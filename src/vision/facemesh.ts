@@ -9,6 +9,7 @@
  */
 import ort from 'onnxruntime-node';
 import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import { SerialSession } from '../models/serial-session.js';
 import type { Landmarker } from './landmarker.js';
 import type { Box, Point, RawImage } from './types.js';
 
@@ -108,11 +109,12 @@ export class FaceMeshLandmarker implements Landmarker {
   private readonly tensor: ort.Tensor;
   private readonly tx = newTaps(FACEMESH_SIZE);
   private readonly ty = newTaps(FACEMESH_SIZE);
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  /** Serialises calls: they share one input buffer. */
+  private readonly runner: SerialSession;
 
-  private constructor(private readonly model: LoadedModel) {
+  private constructor(model: LoadedModel) {
     this.modelSha256 = model.sha256;
+    this.runner = new SerialSession(model, 'facemesh landmarker');
     this.tensor = new ort.Tensor('float32', this.input, [1, FACEMESH_SIZE, FACEMESH_SIZE, 3]);
   }
 
@@ -128,11 +130,10 @@ export class FaceMeshLandmarker implements Landmarker {
 
   /** The mesh with depth and the face-presence score. */
   detectMesh(image: RawImage, box: Box): Promise<MeshResult> {
-    const run = async (): Promise<MeshResult> => {
-      if (this.closed) throw new Error('facemesh landmarker is closed');
+    return this.runner.serial(async (): Promise<MeshResult> => {
       const crop = meshCrop(box);
       cropToNhwc01(image, crop, FACEMESH_SIZE, this.input, this.tx, this.ty);
-      const out = await this.model.session.run({ [INPUT]: this.tensor }, [MESH, FLAG]);
+      const out = await this.runner.run({ [INPUT]: this.tensor }, [MESH, FLAG]);
       const mesh = out[MESH]?.data;
       const flag = out[FLAG]?.data;
       if (!(mesh instanceof Float32Array) || mesh.length !== 3 * FACEMESH_POINTS || !(flag instanceof Float32Array) || flag.length !== 1) {
@@ -144,11 +145,7 @@ export class FaceMeshLandmarker implements Landmarker {
         points[i] = { x: crop.x0 + (mesh[3 * i] as number) * k, y: crop.y0 + (mesh[3 * i + 1] as number) * k, z: (mesh[3 * i + 2] as number) * k };
       }
       return { points, score: flag[0] as number };
-    };
-    // One shared input buffer: serialise.
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
+    });
   }
 
   async detect(image: RawImage, box: Box): Promise<Point[]> {
@@ -156,11 +153,8 @@ export class FaceMeshLandmarker implements Landmarker {
     return points.map(({ x, y }) => ({ x, y }));
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue;
-    await this.model.session.release();
+  close(): Promise<void> {
+    return this.runner.close();
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import ort from 'onnxruntime-node';
 import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import { SerialSession } from '../models/serial-session.js';
 import { LANDMARK_INPUT_SIZE, LANDMARK_POINTS } from '../models/faceapi/landmark68.js';
 import type { Landmarker } from './landmarker.js';
 import type { Box, Point, RawImage } from './types.js';
@@ -131,12 +132,12 @@ export class FaceApiLandmarker implements Landmarker {
   private readonly tensor: ort.Tensor;
   private readonly tx = newTaps(LANDMARK_INPUT_SIZE);
   private readonly ty = newTaps(LANDMARK_INPUT_SIZE);
-  /** ORT may read the shared input buffer after run() yields; serialise calls. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  /** Serialises calls: they share one input buffer. */
+  private readonly runner: SerialSession;
 
-  private constructor(private readonly model: LoadedModel) {
+  private constructor(model: LoadedModel) {
     this.modelSha256 = model.sha256;
+    this.runner = new SerialSession(model, 'landmarker');
     const s = LANDMARK_INPUT_SIZE;
     this.input = new Float32Array(3 * s * s);
     this.tensor = new ort.Tensor('float32', this.input, [1, 3, s, s]);
@@ -149,19 +150,11 @@ export class FaceApiLandmarker implements Landmarker {
   /** The raw 136 outputs for a box (relative to the padded 112×112 square), for tests and diagnostics. */
   detectRaw(image: RawImage, box: Box): Promise<{ raw: Float32Array; crop: SquareCrop }> {
     const crop = squareCrop(box);
-    const run = async (): Promise<{ raw: Float32Array; crop: SquareCrop }> => {
-      if (this.closed) throw new Error('landmarker is closed');
+    return this.runner.serial(async () => {
       cropToPlanar(image, crop, LANDMARK_INPUT_SIZE, this.input, this.tx, this.ty);
-      const out = await this.model.session.run({ input: this.tensor });
-      const d = out.landmarks;
-      if (!d || !(d.data instanceof Float32Array) || d.data.length !== 2 * LANDMARK_POINTS) {
-        throw new Error('landmark model returned no output of the expected size');
-      }
-      return { raw: d.data, crop };
-    };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
+      const raw = await this.runner.output({ input: this.tensor }, 'landmarks', 2 * LANDMARK_POINTS);
+      return { raw, crop };
+    });
   }
 
   async detect(image: RawImage, box: Box): Promise<Point[]> {
@@ -169,11 +162,8 @@ export class FaceApiLandmarker implements Landmarker {
     return toSourcePoints(raw, crop);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue;
-    await this.model.session.release();
+  close(): Promise<void> {
+    return this.runner.close();
   }
 }
 
