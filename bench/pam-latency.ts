@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeAnswer, encodeEvent } from '../src/protocol/index.js';
-import { FakeDaemon, buildModule, pamSkipReason, tempDir, timePam, type Script, type TimedCall } from './pam-harness.js';
+import { FakeDaemon, buildModule, pamSkipReason, tempDir, timePam, type Script, type TimedCall } from '../test/helpers/pam-harness.js';
 
 export interface Stats {
   n: number;

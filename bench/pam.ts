@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildModule, pamSkipReason, runPam } from './pam-harness.js';
-import { currentUser, e2eSkipReason, lfwIdentities, openTempDir, replayDir, runCli, startDaemon } from './daemon-harness.js';
+import { buildModule, pamSkipReason, runPam } from '../test/helpers/pam-harness.js';
+import { currentUser, e2eSkipReason, lfwIdentities, openTempDir, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

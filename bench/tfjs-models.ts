@@ -18,7 +18,7 @@ import { loadSources } from '../src/models/build/fetch.js';
 import { convertTfjsGraph } from '../src/models/tfjs/convert.js';
 import { HUMAN_MODELS, type HumanModel } from '../src/models/tfjs/human.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { loadReference, runReference } from './tfjs-reference.js';
+import { loadReference, runReference } from '../test/helpers/tfjs-reference.js';
 
 interface Row {
   model: string;

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import type { Frame } from '../src/camera/camera.js';
-import { collectEnrollment } from '../src/daemon/enroll.js';
-import type { FaceEngine, FoundFace } from '../src/daemon/engine.js';
+import { collectEnrollment } from '../src/auth/enroll.js';
+import type { FaceEngine, FoundFace } from '../src/auth/engine.js';
 import type { RawImage } from '../src/vision/types.js';
 
 const MODELS = [{ id: 'a', sha256: '1'.repeat(64) }, { id: 'b', sha256: '2'.repeat(64) }];

@@ -10,9 +10,9 @@ import path from 'node:path';
 import dbus from 'dbus-next';
 import { meanBrightness } from '../src/camera/camera.js';
 import { defaultConfig, type Config } from '../src/config/config.js';
-import { CameraManager } from '../src/daemon/camera-manager.js';
+import { CameraManager } from '../src/auth/camera-manager.js';
 import { askDaemon } from '../src/daemon/client.js';
-import type { FaceEngine, FoundFace, UserMatcher } from '../src/daemon/engine.js';
+import type { FaceEngine, FoundFace, UserMatcher } from '../src/auth/engine.js';
 import { createLogger } from '../src/daemon/log.js';
 import { FacegateServer, mayAskFor } from '../src/daemon/server.js';
 import { BUS_NAME, ERRORS, INTERFACE, OBJECT_PATH } from '../src/dbus/api.js';
@@ -21,7 +21,7 @@ import { parseBusKind, startDbusService, type DbusHandle } from '../src/dbus/con
 import { checkArgs, userNameProblem } from '../src/dbus/validate.js';
 import { modelsDir, PACKAGE_ROOT } from '../src/paths.js';
 import { calibrationDir } from '../src/match/calibration.js';
-import { DAEMON_JS, startDaemon } from '../bench/daemon-harness.js';
+import { DAEMON_JS, startDaemon } from './helpers/daemon-harness.js';
 import { TemplateStore } from '../src/store/store.js';
 import type { RawImage } from '../src/vision/types.js';
 

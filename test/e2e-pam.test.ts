@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { askDaemon } from '../src/daemon/client.js';
 import { encodeRequest, FrameReader, type Message } from '../src/protocol/index.js';
-import { FakeDaemon, buildModule, pamSkipReason, runPam, runPamtester } from '../bench/pam-harness.js';
+import { FakeDaemon, buildModule, pamSkipReason, runPam, runPamtester } from './helpers/pam-harness.js';
 import {
   DAEMON_JS,
   currentUser,
@@ -21,7 +21,7 @@ import {
   runCli,
   startDaemon,
   type Daemon,
-} from '../bench/daemon-harness.js';
+} from './helpers/daemon-harness.js';
 
 const skip = e2eSkipReason() ?? pamSkipReason();
 // Proves a call returned instead of hanging; not a latency target (bench/pam.ts measures latency).

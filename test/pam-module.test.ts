@@ -17,7 +17,7 @@ import {
   runPamtester,
   tempDir,
   type Script,
-} from '../bench/pam-harness.js';
+} from './helpers/pam-harness.js';
 
 const skip = pamSkipReason();
 const python3 = !spawnSync('python3', ['-c', '']).error;

@@ -16,7 +16,7 @@ import {
   encodeRequest,
   type Message,
 } from '../src/protocol/index.js';
-import { FG_DECODE_PATH, buildModule } from '../bench/pam-harness.js';
+import { FG_DECODE_PATH, buildModule } from './helpers/pam-harness.js';
 
 const hasCc = ['/usr/bin/cc', '/bin/cc', '/usr/local/bin/cc'].some((p) => fs.existsSync(p));
 

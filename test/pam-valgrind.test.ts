@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { encodeAnswer, encodeEvent } from '../src/protocol/index.js';
-import { FakeDaemon, buildModule, pamSkipReason, runPam, tempDir, valgrindPath } from '../bench/pam-harness.js';
+import { FakeDaemon, buildModule, pamSkipReason, runPam, tempDir, valgrindPath } from './helpers/pam-harness.js';
 
 const skip = pamSkipReason() ?? (valgrindPath() ? null : 'valgrind not installed');
 const VALGRIND = ['--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite', '-q'];

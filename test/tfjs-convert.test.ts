@@ -5,7 +5,7 @@ import { decodeFloat16, decodeWeights, halfToFloatSlow } from '../src/models/tfj
 import { windowPads } from '../src/models/tfjs/padding.js';
 import { convertTfjsGraph, permute } from '../src/models/tfjs/convert.js';
 import { parseModelJson } from '../src/models/tfjs/modeljson.js';
-import { loadReference, runReference } from '../bench/tfjs-reference.js';
+import { loadReference, runReference } from './helpers/tfjs-reference.js';
 
 test('float16 decoding covers normals, subnormals, zeros, infinities and NaN', () => {
   const halves = [0x3c00, 0xc000, 0x7bff, 0x0400, 0x0001, 0x03ff, 0x0000, 0x8000, 0x7c00, 0xfc00, 0x3555, 0x7e00];

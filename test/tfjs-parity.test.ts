@@ -17,7 +17,7 @@ import { convertTfjsGraph } from '../src/models/tfjs/convert.js';
 import { parseModelJson } from '../src/models/tfjs/modeljson.js';
 import { HUMAN_MODELS, type HumanModel } from '../src/models/tfjs/human.js';
 import { FaceresEmbedder, FACERES_DESCRIPTOR, FACERES_SIZE } from '../src/embed/faceres.js';
-import { loadReference, runReference } from '../bench/tfjs-reference.js';
+import { loadReference, runReference } from './helpers/tfjs-reference.js';
 import type { RawImage } from '../src/vision/types.js';
 
 const TOL = 1e-3;

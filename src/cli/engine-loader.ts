@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
-import type { FaceEngine } from '../daemon/engine.js';
-import { VisionEngine } from '../daemon/vision-engine.js';
-import { CliError, EXIT } from './daemon-common.js';
+import type { FaceEngine } from '../auth/engine.js';
+import { VisionEngine } from '../auth/vision-engine.js';
+import { CliError, EXIT } from './command-support.js';
 
 /** Loads the models the way facegated does, so enroll/test decide exactly like the daemon. */
 export async function loadEngine(cfg: Config): Promise<FaceEngine> {

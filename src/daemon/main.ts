@@ -8,11 +8,11 @@ import { ConfigError } from '../config/config.js';
 import type { DbusHandle } from '../dbus/connect.js';
 import { loadConfig } from '../config/load.js';
 import { TemplateStore } from '../store/store.js';
-import { CameraManager } from './camera-manager.js';
+import { CameraManager } from '../auth/camera-manager.js';
 import { createLogger } from './log.js';
 import { FacegateServer } from './server.js';
 import { writeStatus, removeStatus } from './status-file.js';
-import { VisionEngine } from './vision-engine.js';
+import { VisionEngine } from '../auth/vision-engine.js';
 
 const SD_LISTEN_FDS_START = 3;
 

@@ -15,11 +15,11 @@ import {
 } from '../protocol/index.js';
 import { TemplateStore } from '../store/store.js';
 import { isValidUserName } from '../store/username.js';
-import { CameraManager, LeaseError } from './camera-manager.js';
-import type { FaceEngine } from './engine.js';
+import { CameraManager, LeaseError } from '../auth/camera-manager.js';
+import type { FaceEngine } from '../auth/engine.js';
 import type { Logger } from './log.js';
 import { peerCredOf, userNameOfUid, type PeerCred } from './peercred.js';
-import { verifyFace } from './verify.js';
+import { verifyFace } from '../auth/verify.js';
 
 /** How long a client has to send its request after connecting. */
 const REQUEST_TIMEOUT_MS = 2000;

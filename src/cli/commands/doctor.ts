@@ -8,7 +8,7 @@ import { probeSocket } from '../../daemon/client.js';
 import { modelsDir, PACKAGE_ROOT } from '../../paths.js';
 import { sha256 } from '../../models/build/fetch.js';
 import { TemplateStore } from '../../store/store.js';
-import { CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 
 export interface Check {
   name: string;

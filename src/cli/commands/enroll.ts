@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import { CameraManager } from '../../daemon/camera-manager.js';
-import { collectEnrollment, type EnrollProgress } from '../../daemon/enroll.js';
+import { CameraManager } from '../../auth/camera-manager.js';
+import { collectEnrollment, type EnrollProgress } from '../../auth/enroll.js';
 import { createLogger } from '../../daemon/log.js';
 import { checkLabel, TemplateStore } from '../../store/store.js';
-import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 import { loadEngine, positiveInt } from '../engine-loader.js';
 
 interface EnrollOptions extends CommonOptions {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TemplateStore } from '../../store/store.js';
-import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 
 interface RemoveOptions extends CommonOptions {
   all?: boolean;

@@ -5,7 +5,7 @@ import { probeSocket } from '../../daemon/client.js';
 import { readStatus } from '../../daemon/status-file.js';
 import { modelsDir } from '../../paths.js';
 import { TemplateStore, type UserSummary } from '../../store/store.js';
-import { configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 
 /** models/manifest.json as { id: sha256 }, or null if the models are not built. */
 export function builtModels(): Record<string, string> | null {

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
-import { CameraManager } from '../../daemon/camera-manager.js';
+import { CameraManager } from '../../auth/camera-manager.js';
 import { createLogger } from '../../daemon/log.js';
-import { verifyFace, type FrameReport } from '../../daemon/verify.js';
+import { verifyFace, type FrameReport } from '../../auth/verify.js';
 import { staleTemplatesMessage, TemplateStore } from '../../store/store.js';
-import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../daemon-common.js';
+import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 import { loadEngine } from '../engine-loader.js';
 
 interface TestOptions extends CommonOptions {

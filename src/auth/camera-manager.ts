@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { CameraError, openCamera, type Camera, type Frame } from '../camera/camera.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../daemon/log.js';
 
 /**
  * A frame captured this long before the request still shows whoever is at the keyboard now; accepting it saves

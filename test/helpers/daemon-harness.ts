@@ -5,7 +5,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { datasetsDir, modelsDir, PACKAGE_ROOT } from '../src/paths.js';
+import { datasetsDir, modelsDir, PACKAGE_ROOT } from '../../src/paths.js';
 
 export const DAEMON_JS = path.join(PACKAGE_ROOT, 'dist', 'src', 'daemon', 'main.js');
 export const CLI_JS = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');

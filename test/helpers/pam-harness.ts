@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../src/paths.js';
-import { FrameReader, ProtocolError, type Request } from '../src/protocol/index.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+import { FrameReader, ProtocolError, type Request } from '../../src/protocol/index.js';
 
 export const PAM_DIR = path.join(PACKAGE_ROOT, 'pam');
 export const MODULE_PATH = path.join(PAM_DIR, 'build', 'pam_facegate.so');
