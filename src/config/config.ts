@@ -232,6 +232,15 @@ export function validateConfig(doc: unknown): Config {
   return cfg;
 }
 
+/**
+ * Every key the config file accepts, as `section.key` (`services.default` plus the per-service switches, which
+ * are free-form PAM service names). The man page test (test/man-pages.test.ts) reads this list, so a new key
+ * cannot ship undocumented.
+ */
+export function configKeys(): string[] {
+  return [...Object.entries(SCHEMA).flatMap(([section, keys]) => Object.keys(keys).map((k) => `${section}.${k}`)), 'services.default'];
+}
+
 /** Whether a PAM service may use face authentication under this config. */
 export function serviceEnabled(cfg: Config, service: string): boolean {
   return Object.hasOwn(cfg.services.enabled, service) ? cfg.services.enabled[service] === true : cfg.services.default;
