@@ -99,6 +99,7 @@ fg_stage_app() {
   # native addons and libraries are loaded, never executed: no file there keeps an execute bit.
   rm -rf "$dest/node_modules/.bin"
   find "$dest" -type d -name obj.target -prune -exec rm -rf {} +
+  find "$dest" \( -name '.git*' -o -name '.hg*' \) -prune -exec rm -rf {} +
   find "$dest" -name '.npmignore' -delete -o -name '.eslintrc*' -delete -o -name '*.md.orig' -delete
   find "$dest" -type f -exec chmod 0644 {} +
   find "$dest" -type d -exec chmod 0755 {} +

@@ -81,10 +81,14 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** Starts facegated and resolves once it prints its ready line. */
-export function startDaemon(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Daemon> {
+/**
+ * Starts facegated and resolves once it prints its ready line. `command` runs another build of it (e.g. the
+ * installed /usr/bin/facegated) instead of this checkout's.
+ */
+export function startDaemon(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; command?: string[] } = {}): Promise<Daemon> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [DAEMON_JS, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...pre] = opts.command ?? [process.execPath, DAEMON_JS];
+    const proc = spawn(cmd!, [...pre, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     let buf = '';
     let stderr = '';

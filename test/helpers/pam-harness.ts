@@ -31,7 +31,7 @@ function onPath(bin: string): string | null {
   return null;
 }
 
-function findPamWrapper(): string | null {
+export function findPamWrapper(): string | null {
   const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
   for (const d of dirs) if (fs.existsSync(path.join(d, 'libpam_wrapper.so'))) return path.join(d, 'libpam_wrapper.so');
   return null;
@@ -263,4 +263,26 @@ export async function runPamtester(o: PamOptions & { service: string }): Promise
   const line = all.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
   const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
   return { code, line, ...r };
+}
+
+export interface StackRun extends PamtesterRun {
+  /** Everything pamtester printed (prompts included), stdout then stderr. */
+  output: string;
+}
+
+/**
+ * pamtester under pam_wrapper with a whole service directory (a real stack and the files it includes), run as
+ * root or, with `asUser`, as that user (a lock screen runs PAM as the logged-in user). Serialised like
+ * runPamtester; standard input is empty, so a password prompt gets no answer.
+ */
+export async function runPamtesterStack(o: { dir: string; service: string; user: string; asUser?: string; rhost?: string }): Promise<StackRun> {
+  const env = { ...process.env, LD_PRELOAD: findPamWrapper() ?? 'libpam_wrapper.so', PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: o.dir };
+  const items = o.rhost !== undefined ? ['-I', `rhost=${o.rhost}`] : [];
+  const as = o.asUser ? ['setpriv', `--reuid=${o.asUser}`, `--regid=${o.asUser}`, '--init-groups'] : [];
+  const argv = [...as, 'pamtester', ...items, o.service, o.user, 'authenticate'];
+  const r = hasFlock() ? await run('flock', [path.join(os.tmpdir(), 'facegate-pamtester.lock'), ...argv], env) : await run(argv[0]!, argv.slice(1), env);
+  const output = `${r.stdout}\n${r.stderr}`;
+  const line = output.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
+  const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
+  return { code, line, output, ...r };
 }
