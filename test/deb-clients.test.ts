@@ -189,7 +189,8 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
 
     dir = openTempDir('fg-deb-');
     // 1. The package, from this checkout's build output (uncompressed: the test measures the package, not xz).
-    const out = must('bash', [path.join(PACKAGE_ROOT, 'scripts', 'build-deb.sh')], { FACEGATE_DEB_OUT: dir, FACEGATE_DEB_COMPRESS: 'none' });
+    // FACEGATE_TEST_DEB: a package built already (npm run package:deb), instead of building one here.
+    const out = process.env.FACEGATE_TEST_DEB ?? must('bash', [path.join(PACKAGE_ROOT, 'scripts', 'build-deb.sh')], { FACEGATE_DEB_OUT: dir, FACEGATE_DEB_COMPRESS: 'none' });
     deb = out.trim().split('\n').pop()!;
     assert.ok(fs.existsSync(deb), `no package: ${out}`);
     must('dpkg', ['--install', deb]);

@@ -1,7 +1,7 @@
 // Runs the real PAM module in a real libpam stack without root (pam/build/fg-pam-run with a private service
 // dir, or pamtester under pam_wrapper) against a scripted fake daemon on a temporary socket. Shared by
 // test/pam-*.test.ts and bench/pam-latency.ts; kept out of test/ because node --test runs every file there.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -280,7 +280,20 @@ export async function runPamtesterStack(o: { dir: string; service: string; user:
   const items = o.rhost !== undefined ? ['-I', `rhost=${o.rhost}`] : [];
   const as = o.asUser ? ['setpriv', `--reuid=${o.asUser}`, `--regid=${o.asUser}`, '--init-groups'] : [];
   const argv = [...as, 'pamtester', ...items, o.service, o.user, 'authenticate'];
-  const r = hasFlock() ? await run('flock', [path.join(os.tmpdir(), 'facegate-pamtester.lock'), ...argv], env) : await run(argv[0]!, argv.slice(1), env);
+  const full = hasFlock() ? ['flock', path.join(os.tmpdir(), 'facegate-pamtester.lock'), ...argv] : argv;
+  // Standard input is closed, not an open pipe: a password prompt must read EOF, not wait.
+  const r = await new Promise<{ stdout: string; stderr: string; exitCode: number | null }>((resolve) => {
+    const child = spawn(full[0]!, full.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (exitCode) => {
+      clearTimeout(t);
+      resolve({ stdout, stderr, exitCode });
+    });
+  });
   const output = `${r.stdout}\n${r.stderr}`;
   const line = output.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
   const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
