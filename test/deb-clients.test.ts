@@ -150,6 +150,71 @@ class Pty {
   }
 }
 
+/**
+ * A logind session, where no logind runs (CI machines do not boot systemd): the test plays logind's part the way
+ * sd_pid_get_session() and sd_session_is_remote() read it — the client process in a cgroup named
+ * `session-ID.scope`, and /run/systemd/sessions/ID saying REMOTE=0 or 1. The PAM module and the daemon classify
+ * a caller by these (docs/daemon.md); without a session a non-greeter service is treated as remote. Where systemd
+ * runs, the test's own session is used and nothing is forged.
+ */
+class Session {
+  private dirs: string[] = [];
+  private file: string | null = null;
+  private createdSessionsDir = false;
+  private constructor(readonly id: string) {}
+
+  static logindRuns(): boolean {
+    return fs.existsSync('/run/systemd/system');
+  }
+
+  static open(id: string, remote: boolean, uid: number): Session {
+    const s = new Session(id);
+    if (Session.logindRuns()) return s;
+    const fsType = (p: string): string => spawnSync('stat', ['-f', '-c', '%T', p], { encoding: 'utf8' }).stdout.trim();
+    // The hierarchy libsystemd reads for the systemd controller: unified (cgroup2) at /sys/fs/cgroup or, on a
+    // hybrid layout, /sys/fs/cgroup/unified; the legacy name=systemd tree is joined too where it exists.
+    const roots = [fsType('/sys/fs/cgroup') === 'cgroup2fs' ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified', '/sys/fs/cgroup/systemd'].filter(
+      (r) => fs.existsSync(path.join(r, 'cgroup.procs')),
+    );
+    assert.ok(roots.length > 0, 'no writable cgroup hierarchy to place a session in');
+    for (const r of roots) {
+      const d = path.join(r, 'facegate-e2e.slice', `session-${id}.scope`);
+      fs.mkdirSync(d, { recursive: true });
+      s.dirs.push(d);
+    }
+    if (!fs.existsSync('/run/systemd/sessions')) {
+      fs.mkdirSync('/run/systemd/sessions', { recursive: true });
+      s.createdSessionsDir = true;
+    }
+    s.file = `/run/systemd/sessions/${id}`;
+    fs.writeFileSync(s.file, `# facegate test session\nUID=${uid}\nUSER=${USER}\nACTIVE=1\nSTATE=active\nREMOTE=${remote ? 1 : 0}\nTYPE=tty\nCLASS=user\n`);
+    return s;
+  }
+
+  /** A shell line that moves itself into the session, then runs `command`. */
+  line(command: string): string {
+    return this.dirs.length ? `${this.dirs.map((d) => `echo $$ > ${d}/cgroup.procs`).join(' && ')} && exec ${command}` : `exec ${command}`;
+  }
+
+  /** argv that runs `argv` inside the session. */
+  wrap(argv: string[]): string[] {
+    return this.dirs.length ? ['sh', '-c', `${this.dirs.map((d) => `echo $$ > ${d}/cgroup.procs`).join(' && ')} && exec "$@"`, 'sh', ...argv] : argv;
+  }
+
+  close(): void {
+    for (const d of this.dirs) {
+      try {
+        fs.rmdirSync(d);
+        fs.rmdirSync(path.dirname(d));
+      } catch {
+        /* a process still inside, or another session's scope beside it */
+      }
+    }
+    if (this.file) fs.rmSync(this.file, { force: true });
+    if (this.createdSessionsDir) fs.rmSync('/run/systemd/sessions', { recursive: true, force: true });
+  }
+}
+
 const hasLiveness = (): boolean => configKeys().some((k) => k.startsWith('liveness.'));
 
 describe('the Debian package with the real sudo, su, pkexec, login and lock-screen stacks', { skip: skipReason() ?? false }, () => {
@@ -169,6 +234,9 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
   let polkitd: ChildProcess | null = null;
   let config: string;
   let db: string;
+  let local: Session | null = null;
+  /** argv run as the test user inside its local session. */
+  const inSession = (argv: string[]): string[] => local!.wrap(asUser(argv));
   const opens = (): number => daemon?.count(/msg="camera open"/) ?? 0;
   const answers = (): number => daemon?.count(/msg=answer/) ?? 0;
 
@@ -200,6 +268,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     // 2. A test user who may sudo (and is a polkit administrator: Debian's rule is unix-group:sudo).
     must('useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', '--groups', 'sudo', USER]);
     fs.writeFileSync(`/etc/sudoers.d/${USER}`, `${USER} ALL=(ALL:ALL) ALL\n`, { mode: 0o440 });
+    local = Session.open('fge2elocal', false, Number(must('id', ['-u', USER]).trim()));
 
     // 3. Faces: the user and root (su asks for root's face) enrol the same person with the installed CLI.
     const live = (subject: string): string[] => fs.readdirSync(path.join(NUAA, 'live', subject)).sort().map((f) => path.join(NUAA, 'live', subject, f));
@@ -230,6 +299,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
 
   after(async () => {
     await daemon?.stop();
+    local?.close();
     polkitd?.kill('SIGTERM');
     if (bus) {
       try {
@@ -268,7 +338,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
   });
 
   describe('sudo -S', () => {
-    const sudo = (): Promise<Run> => runCmd(asUser(['sudo', '-S', '-k', '-p', SUDO_PROMPT, '/bin/echo', 'SUDO-RAN']));
+    const sudo = (): Promise<Run> => runCmd(inSession(['sudo', '-S', '-k', '-p', SUDO_PROMPT, '/bin/echo', 'SUDO-RAN']));
     test('genuine: the command runs with no password asked', async () => {
       pointCamera(cam, genuine);
       const r = await sudo();
@@ -295,7 +365,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
   });
 
   describe('su', () => {
-    const su = (): Promise<Run> => runCmd(asUser(['su', '-c', '/bin/echo SU-RAN', 'root']));
+    const su = (): Promise<Run> => runCmd(inSession(['su', '-c', '/bin/echo SU-RAN', 'root']));
     test("genuine (root's face): the command runs with no password asked", async () => {
       pointCamera(cam, genuine);
       const r = await su();
@@ -316,7 +386,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
   describe('login on a terminal', () => {
     test('genuine: a shell starts with no password asked', async () => {
       pointCamera(cam, genuine);
-      const t = new Pty(`login ${USER}`);
+      const t = new Pty(local!.line(`login ${USER}`));
       try {
         assert.ok(await t.waitFor(/\$ $|Password:/), t.out);
         assert.doesNotMatch(t.out, /Password:/);
@@ -328,7 +398,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     });
     test('another person: the password prompt comes, and an empty password is refused', async () => {
       pointCamera(cam, impostor);
-      const t = new Pty(`login ${USER}`);
+      const t = new Pty(local!.line(`login ${USER}`));
       try {
         assert.ok(await t.waitFor(/Password: ?$/), t.out);
         t.write('\n');
@@ -341,7 +411,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     });
     test('a remote login (login -h sets PAM_RHOST): the camera is not opened and the password prompt comes', async () => {
       const [o, a] = [opens(), answers()];
-      const t = new Pty(`login -h 203.0.113.9 ${USER}`);
+      const t = new Pty(local!.line(`login -h 203.0.113.9 ${USER}`));
       try {
         assert.ok(await t.waitFor(/Password: ?$/), t.out);
       } finally {
@@ -365,6 +435,20 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     assert.equal(answers(), a);
   });
 
+  test('sudo in a session logind marks remote (an ssh login): no camera, the password is asked', { skip: Session.logindRuns() && 'logind runs here: the test does not forge a remote session beside its real ones' }, async () => {
+    const remote = Session.open('fge2eremote', true, Number(must('id', ['-u', USER]).trim()));
+    try {
+      const [o, a] = [opens(), answers()];
+      const r = await runCmd(remote.wrap(asUser(['sudo', '-S', '-k', '-p', SUDO_PROMPT, '/bin/echo', 'SUDO-RAN'])));
+      assert.notEqual(r.code, 0, r.out);
+      assert.match(r.out, new RegExp(SUDO_PROMPT));
+      assert.equal(opens(), o, 'the camera was opened for a remote session');
+      assert.equal(answers(), a, 'the daemon was asked for a remote session');
+    } finally {
+      remote.close();
+    }
+  });
+
   describe('pkexec through polkitd on a system bus the test starts', () => {
     const why = ((): string | false => {
       if (!which('pkexec') || !which('pkttyagent') || !fs.existsSync('/usr/lib/polkit-1/polkitd') || !which('dbus-daemon')) return 'pkexec, polkitd or dbus-daemon not installed (scripts/setup-dev.sh)';
@@ -378,7 +462,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
       const fifo = path.join(dir, `agent-${Date.now()}`);
       spawnSync('mkfifo', ['-m', '0666', fifo]);
       const sh = `pkttyagent --process $$ --notify-fd 5 5>${fifo} & cat ${fifo} >/dev/null; pkexec --disable-internal-agent /bin/echo PKEXEC-RAN; echo "pkexec-exit=$?"; kill $! 2>/dev/null`;
-      return new Pty(`${asUser(['sh', '-c', `'${sh}'`]).join(' ')}`);
+      return new Pty(local!.line(asUser(['sh', '-c', `'${sh}'`]).join(' ')));
     };
 
     before(async () => {
@@ -434,16 +518,19 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
       test(`${service}: genuine passes as root (greeter) and as the user (lock screen); another person does not`, async () => {
         const d = stackDir(service);
         pointCamera(cam, genuine);
-        const root = await runPamtesterStack({ dir: d, service, user: USER });
+        const root = await runPamtesterStack({ dir: d, service, user: USER, prefix: local!.wrap([]) });
         assert.equal(root.code, 'PAM_SUCCESS', `${service} as root: ${root.output}\n${daemon!.lines.slice(-3).join('\n')}`);
-        const self = await runPamtesterStack({ dir: d, service, user: USER, asUser: USER });
+        const self = await runPamtesterStack({ dir: d, service, user: USER, asUser: USER, prefix: local!.wrap([]) });
         assert.equal(self.code, 'PAM_SUCCESS', `${service} as ${USER}: ${self.output}\n${daemon!.lines.slice(-3).join('\n')}`);
         // The daemon saw the lock screen's own uid as the peer.
         const uid = must('id', ['-u', USER]).trim();
-        assert.ok(daemon!.lines.some((l) => l.includes(`service=${service}`) && l.includes(`uid=${uid} `) && l.includes('result=allow')), `no allow for uid ${uid} on ${service}`);
+        // (The log line may come a moment after the answer the module already acted on.)
+        const logged = (): boolean => daemon!.lines.some((l) => l.includes(`service=${service}`) && l.includes(`uid=${uid} `) && l.includes('result=allow'));
+        for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(logged(), `no allow for uid ${uid} on ${service}`);
         pointCamera(cam, impostor);
         try {
-          const bad = await runPamtesterStack({ dir: d, service, user: USER, asUser: service === 'kde' ? USER : undefined });
+          const bad = await runPamtesterStack({ dir: d, service, user: USER, asUser: service === 'kde' ? USER : undefined, prefix: local!.wrap([]) });
           assert.notEqual(bad.code, 'PAM_SUCCESS', bad.output);
           assert.match(bad.output, /Password:/);
         } finally {
@@ -456,13 +543,13 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
   test('daemon stopped: every client reaches its password prompt at once and fails without a password', async () => {
     await daemon!.stop();
     daemon = null;
-    const sudo = await runCmd(asUser(['sudo', '-S', '-k', '-p', SUDO_PROMPT, '/bin/echo', 'SUDO-RAN']));
+    const sudo = await runCmd(inSession(['sudo', '-S', '-k', '-p', SUDO_PROMPT, '/bin/echo', 'SUDO-RAN']));
     assert.notEqual(sudo.code, 0);
     assert.match(sudo.out, new RegExp(SUDO_PROMPT));
-    const su = await runCmd(asUser(['su', '-c', '/bin/echo SU-RAN', 'root']));
+    const su = await runCmd(inSession(['su', '-c', '/bin/echo SU-RAN', 'root']));
     assert.notEqual(su.code, 0);
     assert.match(su.out, /Password:/);
-    const t = new Pty(`login ${USER}`);
+    const t = new Pty(local!.line(`login ${USER}`));
     try {
       assert.ok(await t.waitFor(/Password: ?$/), t.out);
     } finally {

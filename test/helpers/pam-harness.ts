@@ -275,11 +275,11 @@ export interface StackRun extends PamtesterRun {
  * root or, with `asUser`, as that user (a lock screen runs PAM as the logged-in user). Serialised like
  * runPamtester; standard input is empty, so a password prompt gets no answer.
  */
-export async function runPamtesterStack(o: { dir: string; service: string; user: string; asUser?: string; rhost?: string }): Promise<StackRun> {
+export async function runPamtesterStack(o: { dir: string; service: string; user: string; asUser?: string; rhost?: string; prefix?: string[] }): Promise<StackRun> {
   const env = { ...process.env, LD_PRELOAD: findPamWrapper() ?? 'libpam_wrapper.so', PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: o.dir };
   const items = o.rhost !== undefined ? ['-I', `rhost=${o.rhost}`] : [];
   const as = o.asUser ? ['setpriv', `--reuid=${o.asUser}`, `--regid=${o.asUser}`, '--init-groups'] : [];
-  const argv = [...as, 'pamtester', ...items, o.service, o.user, 'authenticate'];
+  const argv = [...(o.prefix ?? []), ...as, 'pamtester', ...items, o.service, o.user, 'authenticate'];
   const full = hasFlock() ? ['flock', path.join(os.tmpdir(), 'facegate-pamtester.lock'), ...argv] : argv;
   // Standard input is closed, not an open pipe: a password prompt must read EOF, not wait.
   const r = await new Promise<{ stdout: string; stderr: string; exitCode: number | null }>((resolve) => {
