@@ -13,7 +13,7 @@ import path from 'node:path';
 import { configKeys } from '../src/config/config.js';
 import { datasetsDir, PACKAGE_ROOT } from '../src/paths.js';
 import { openTempDir, pointCamera, replayDir, startDaemon, type Daemon } from './helpers/daemon-harness.js';
-import { findPamWrapper, runPamtesterStack } from './helpers/pam-harness.js';
+import { findPamWrapper, holdSystemLock, runPamtesterStack } from './helpers/pam-harness.js';
 
 const USER = 'fg-e2e-user';
 const SOCKET = '/run/facegate/facegate.sock';
@@ -243,7 +243,10 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
   const startInstalledDaemon = async (): Promise<Daemon> =>
     startDaemon(['--config', config, '--db', db, '--socket', SOCKET, '--camera', `replay:${cam}`], { command: [FACEGATED_BIN] });
 
+  let release: (() => Promise<void>) | null = null;
+
   before(async () => {
+    release = await holdSystemLock();
     before0 = {
       pam: snapshot(PAM_ROOTS),
       units: snapshot(UNIT_ROOTS),
@@ -320,6 +323,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
       for (const [f, bytes] of before0.varPam) fs.writeFileSync(path.join('/var/lib/pam', f), bytes);
     }
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await release?.();
   });
 
   test('the package installs its layout, the system user and the profile', () => {

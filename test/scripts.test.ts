@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { holdSystemLock } from './helpers/pam-harness.js';
 
 for (const name of ['install.sh', 'uninstall.sh']) {
   const file = path.join(PACKAGE_ROOT, 'scripts', name);
@@ -133,7 +134,18 @@ const installedHere = (): boolean =>
   fs.existsSync('/usr/lib/facegate') ||
   ['/usr/lib/x86_64-linux-gnu/security/pam_facegate.so', '/usr/lib/aarch64-linux-gnu/security/pam_facegate.so'].some((f) => fs.existsSync(f));
 
-test('uninstall.sh keeps PAM backups in /var/backups/facegate and leaves no *.facegate-bak in /etc/pam.d', { skip: (!asRoot && 'needs root: edits /etc/pam.d') || (installedHere() && 'facegate is installed on this machine; uninstall.sh would remove it') }, () => {
+test('uninstall.sh keeps PAM backups in /var/backups/facegate and leaves no *.facegate-bak in /etc/pam.d', { skip: !asRoot && 'needs root: edits /etc/pam.d' }, async (t) => {
+  // test/deb-clients installs the package meanwhile: wait for it, then look.
+  const release = await holdSystemLock();
+  try {
+    if (installedHere()) return t.skip('facegate is installed on this machine; uninstall.sh would remove it');
+    uninstallKeepsBackupsOut();
+  } finally {
+    await release();
+  }
+});
+
+function uninstallKeepsBackupsOut(): void {
   const svc = `/etc/pam.d/facegate-uninstall-test-${process.pid}`;
   const stale = `/etc/pam.d/facegate-uninstall-old-${process.pid}.facegate-bak`;
   const backups = '/var/backups/facegate';
@@ -164,7 +176,7 @@ test('uninstall.sh keeps PAM backups in /var/backups/facegate and leaves no *.fa
     fs.rmSync(tmp, { recursive: true, force: true });
     if (!hadBackups) fs.rmSync(backups, { recursive: true, force: true });
   }
-});
+}
 
 test('uninstall.sh refuses a bad FACEGATE_PREFIX before touching /etc/pam.d', { skip: !asRoot && 'uninstall.sh stops at its root check first' }, () => {
   const r = spawnSync('bash', [path.join(PACKAGE_ROOT, 'scripts', 'uninstall.sh')], { encoding: 'utf8', env: { ...process.env, FACEGATE_PREFIX: '/' } });

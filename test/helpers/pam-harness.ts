@@ -299,3 +299,23 @@ export async function runPamtesterStack(o: { dir: string; service: string; user:
   const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
   return { code, line, output, ...r };
 }
+
+/**
+ * Tests that install or remove facegate on this machine (test/deb-clients, the uninstall.sh test) hold this lock
+ * while they do, so node --test running files side by side cannot interleave them. flock(1) holds it for as long
+ * as the returned release() has not been called.
+ */
+export const SYSTEM_LOCK = path.join(os.tmpdir(), 'facegate-system-test.lock');
+
+export async function holdSystemLock(): Promise<() => Promise<void>> {
+  const child = spawn('flock', [SYSTEM_LOCK, '-c', 'echo held; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
+    child.once('exit', (code) => reject(new Error(`flock exited ${code}`)));
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.stdin!.end();
+    });
+}
