@@ -49,7 +49,22 @@ function skipReason(): string | null {
   }
   if (fs.existsSync(SOCKET)) return `${SOCKET} exists: a facegated is running here, and this test needs that socket`;
   if (spawnSync('getent', ['passwd', USER]).status === 0) return `user ${USER} already exists`;
+  if (fs.existsSync('/run/systemd/system') && !inLocalLogindSession()) {
+    return 'logind runs here but this test runs outside a local session (ssh, a service): the clients would rightly refuse the face';
+  }
   return null;
+}
+
+/** Whether this process is in a logind session that logind calls local (REMOTE=0). */
+function inLocalLogindSession(): boolean {
+  const cg = fs.readFileSync('/proc/self/cgroup', 'utf8');
+  const id = /\/session-([A-Za-z0-9]+)\.scope/.exec(cg)?.[1];
+  if (!id) return false;
+  try {
+    return /^REMOTE=0$/m.test(fs.readFileSync(`/run/systemd/sessions/${id}`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 // ---- system snapshots: what must be the same after the package is purged --------------------------------------
