@@ -91,7 +91,14 @@ function checkPam(): Check {
   }
   return users.length
     ? { name: 'pam module', status: 'ok', detail: `${found}; used by ${users.join(', ')}` }
-    : { name: 'pam module', status: 'warn', detail: `${found} installed but no /etc/pam.d service uses it yet (see README)` };
+    : {
+        name: 'pam module',
+        status: 'warn',
+        // The Debian package registers a pam-auth-update profile; elsewhere the line is added by hand.
+        detail: fs.existsSync('/usr/share/pam-configs/facegate')
+          ? `${found} installed but not enabled: sudo pam-auth-update --enable facegate (see README)`
+          : `${found} installed but no /etc/pam.d service uses it yet (see README)`,
+      };
 }
 
 async function checkService(cfg: Config): Promise<Check> {
