@@ -13,9 +13,10 @@ test('the sample config parses to exactly the defaults', () => {
 });
 
 test('values are read and typed', () => {
-  const cfg = parseConfig('[verify]\ntarget_far = 1e-5\nframes_needed = 3\n[services]\ndefault = false\nsudo = true\n');
+  const cfg = parseConfig('[verify]\ntarget_far = 1e-5\nrule = "k-of"\nrule_frames = 3\n[services]\ndefault = false\nsudo = true\n');
   assert.equal(cfg.verify.target_far, 1e-5);
-  assert.equal(cfg.verify.frames_needed, 3);
+  assert.equal(cfg.verify.rule, 'k-of');
+  assert.equal(cfg.verify.rule_frames, 3);
   assert.equal(serviceEnabled(cfg, 'sudo'), true);
   assert.equal(serviceEnabled(cfg, 'login'), false);
   assert.equal(serviceEnabled(cfg, 'sshd'), false);
@@ -27,7 +28,11 @@ const bad: Array<[string, RegExp]> = [
   ['[verify]\nframes_neded = 2\n', /verify\.frames_neded: unknown key/],
   ['[verfy]\n', /verfy: unknown section/],
   ['[verify]\ntarget_far = 0\n', /verify\.target_far: must be in \(0, 1\]/],
-  ['[verify]\nframes_needed = 1.5\n', /verify\.frames_needed: must be an integer/],
+  ['[verify]\nrule_frames = 1.5\n', /verify\.rule_frames: must be an integer/],
+  ['[verify]\nframes_needed = 2\n', /verify\.frames_needed: replaced by verify\.rule and verify\.rule_frames/],
+  ['[verify]\nrule = "any"\n', /verify\.rule: must be one of "best-mean", "k-of", got "any"/],
+  ['[verify]\nface_wait = -1\n', /verify\.face_wait: must be in \[0, 120\], got -1/],
+  ['[verify]\nface_wait = 5\n', /verify\.face_wait: must be below verify\.timeout \(4\)/],
   ['[verify]\ntimeout = "4"\n', /verify\.timeout: must be a number/],
   ['[camera]\ndevice = "video0"\n', /camera\.device: must be "v4l2/],
   ['[camera]\ndevice = "v4l2:/dev/video0?fps=abc"\n', /camera\.device: .*fps=abc is not a whole number/],
@@ -50,14 +55,14 @@ test('loadConfig: explicit file must exist; overrides are validated and resolved
   try {
     assert.throws(() => loadConfig({ config: path.join(dir, 'missing.toml') }), /cannot read config file \(ENOENT\)/);
     const file = path.join(dir, 'c.toml');
-    fs.writeFileSync(file, '[verify]\nframes_needed = 2\n');
+    fs.writeFileSync(file, '[verify]\nrule_frames = 2\n');
     const cfg = loadConfig({ config: file, db: 'x.db', camera: 'replay:/tmp' });
-    assert.equal(cfg.verify.frames_needed, 2);
+    assert.equal(cfg.verify.rule_frames, 2);
     assert.equal(cfg.daemon.db, path.join(process.cwd(), 'x.db'));
     assert.equal(cfg.camera.device, 'replay:/tmp');
     assert.throws(() => loadConfig({ config: file, camera: 'webcam' }), /camera\.device/);
-    fs.writeFileSync(file, '[verify]\nframes_needed = 0\n');
-    assert.throws(() => loadConfig({ config: file }), /c\.toml: verify\.frames_needed: must be in \[1, 100\], got 0/);
+    fs.writeFileSync(file, '[verify]\nrule_frames = 0\n');
+    assert.throws(() => loadConfig({ config: file }), /c\.toml: verify\.rule_frames: must be in \[1, 100\], got 0/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

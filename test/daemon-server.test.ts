@@ -147,15 +147,22 @@ test('the enrolled face is allowed after looking', async () => {
   }
 });
 
-test('frames_needed consecutive matches are required', async () => {
-  // Alternating genuine/impostor frames never give two matches in a row.
-  const h = await start([200, 100, 200, 100], { config: (c) => (c.verify.frames_needed = 2) });
+test('one matching frame among impostor frames is not a match under the default attempt rule', async () => {
+  // Default rule: the mean of the best 2 frame scores must pass the threshold; a lone good frame does not.
+  const h = await start([200, ...Array<number>(29).fill(100)]);
   try {
     const { answer, events } = await ask(h, { deadlineMs: 800 });
     assert.deepEqual([answer.result, answer.reason], ['deny', 'no-match']);
     assert.ok(events.includes('retry'));
   } finally {
     await h.stop();
+  }
+  // The per-frame rule (k-of with 1 frame) accepts that same lone frame: the difference is the rule.
+  const h2 = await start([200, ...Array<number>(29).fill(100)], { config: (c) => ((c.verify.rule = 'k-of'), (c.verify.rule_frames = 1)) });
+  try {
+    assert.equal((await ask(h2, { deadlineMs: 800 })).answer.result, 'allow');
+  } finally {
+    await h2.stop();
   }
 });
 

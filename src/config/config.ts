@@ -1,4 +1,5 @@
 import { parseCameraSpec } from '../camera/camera.js';
+import { ATTEMPT_RULE_KINDS, DEFAULT_ATTEMPT_RULE, type AttemptRuleKind } from '../match/attempt-rule.js';
 
 /**
  * The facegate configuration: one TOML file, validated key by key so a typo is reported by name at start-up
@@ -26,10 +27,14 @@ export interface CameraConfig {
 export interface VerifyConfig {
   /** False-accept rate the match threshold is calibrated for. */
   target_far: number;
-  /** Matching frames needed before answering `allow`. */
-  frames_needed: number;
+  /** How the frame scores of one attempt decide a match (src/match/attempt-rule.ts, docs/accuracy.md). */
+  rule: AttemptRuleKind;
+  /** Frames the rule needs: m of `best-mean`, k of `k-of`. */
+  rule_frames: number;
   /** Longest a verification may take in seconds; the PAM module's own deadline can only shorten it. */
   timeout: number;
+  /** Seconds without any face in view after which the answer is `unavailable`/`no-face` at once; 0 = wait the whole timeout. */
+  face_wait: number;
   /** Minimum inter-ocular distance in source pixels. */
   min_face_px: number;
   /** Minimum variance of the Laplacian on the aligned chip. */
@@ -74,8 +79,10 @@ export function defaultConfig(): Config {
     camera: { device: 'v4l2:/dev/video0', dark_threshold: 25, idle_close: 2 },
     verify: {
       target_far: 1e-4,
-      frames_needed: 1,
+      rule: DEFAULT_ATTEMPT_RULE.kind,
+      rule_frames: DEFAULT_ATTEMPT_RULE.frames,
       timeout: 4,
+      face_wait: 1,
       min_face_px: 24,
       min_sharpness: 5,
       min_brightness: 30,
@@ -150,6 +157,18 @@ function idList(): Checker {
   };
 }
 
+function oneOf(values: readonly string[]): Checker {
+  return (v, key) => {
+    if (typeof v !== 'string' || !values.includes(v)) throw new ConfigError(key, `must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${describe(v)}`);
+    return v;
+  };
+}
+
+/** Keys that were removed, with what replaced them, so an old config gets a useful error rather than "unknown". */
+const REPLACED: Record<string, string> = {
+  'verify.frames_needed': 'replaced by verify.rule and verify.rule_frames (docs/config.md): consecutive matching frames gave an impostor one try per frame',
+};
+
 function cameraSpec(): Checker {
   return (v, key) => {
     const s = str({ nonEmpty: true })(v, key) as string;
@@ -177,8 +196,10 @@ const SCHEMA: Record<Exclude<keyof Config, 'services'>, Record<string, Checker>>
   camera: { device: cameraSpec(), dark_threshold: num(0, 255), idle_close: num(0, 3600) },
   verify: {
     target_far: num(0, 1, { minExclusive: true }),
-    frames_needed: num(1, 100, { integer: true }),
+    rule: oneOf(ATTEMPT_RULE_KINDS),
+    rule_frames: num(1, 100, { integer: true }),
     timeout: num(0, 120, { minExclusive: true }),
+    face_wait: num(0, 120),
     min_face_px: num(0, 10000),
     min_sharpness: num(0, 1e9),
     min_brightness: num(0, 255),
@@ -222,12 +243,16 @@ export function validateConfig(doc: unknown): Config {
     for (const [name, val] of Object.entries(body)) {
       const check = schema[name];
       const key = `${section}.${name}`;
+      if (!check && REPLACED[key]) throw new ConfigError(key, REPLACED[key]);
       if (!check) throw new ConfigError(key, `unknown key (known in [${section}]: ${Object.keys(schema).join(', ')})`);
       target[name] = check(val, key);
     }
   }
   if (cfg.verify.min_brightness >= cfg.verify.max_brightness) {
     throw new ConfigError('verify.min_brightness', `must be below verify.max_brightness (${cfg.verify.max_brightness})`);
+  }
+  if (cfg.verify.face_wait >= cfg.verify.timeout && cfg.verify.face_wait !== 0) {
+    throw new ConfigError('verify.face_wait', `must be below verify.timeout (${cfg.verify.timeout}) or 0 (wait the whole timeout)`);
   }
   return cfg;
 }
