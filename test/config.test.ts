@@ -32,7 +32,7 @@ const bad: Array<[string, RegExp]> = [
   ['[verify]\nframes_needed = 2\n', /verify\.frames_needed: replaced by verify\.rule and verify\.rule_frames/],
   ['[verify]\nrule = "any"\n', /verify\.rule: must be one of "best-mean", "k-of", got "any"/],
   ['[verify]\nface_wait = -1\n', /verify\.face_wait: must be in \[0, 120\], got -1/],
-  ['[verify]\nface_wait = 5\n', /verify\.face_wait: must be below verify\.timeout \(4\)/],
+  ['[verify]\nface_wait = 121\n', /verify\.face_wait: must be in \[0, 120\], got 121/],
   ['[verify]\ntimeout = "4"\n', /verify\.timeout: must be a number/],
   ['[camera]\ndevice = "video0"\n', /camera\.device: must be "v4l2/],
   ['[camera]\ndevice = "v4l2:/dev/video0?fps=abc"\n', /camera\.device: .*fps=abc is not a whole number/],

@@ -251,9 +251,6 @@ export function validateConfig(doc: unknown): Config {
   if (cfg.verify.min_brightness >= cfg.verify.max_brightness) {
     throw new ConfigError('verify.min_brightness', `must be below verify.max_brightness (${cfg.verify.max_brightness})`);
   }
-  if (cfg.verify.face_wait >= cfg.verify.timeout && cfg.verify.face_wait !== 0) {
-    throw new ConfigError('verify.face_wait', `must be below verify.timeout (${cfg.verify.timeout}) or 0 (wait the whole timeout)`);
-  }
   return cfg;
 }
 
