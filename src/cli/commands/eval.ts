@@ -110,6 +110,13 @@ export function formatReport(r: EvalReport): string {
       );
     }
   }
+  if (r.calibrated) {
+    for (const [k, c] of Object.entries(r.calibrated.at_far)) {
+      lines.push(
+        `  shipped threshold for FAR ${k} (${num(c.threshold)}): FRR ${pct(c.frr)} (${c.false_rejects} rejected), FAR ${pct(c.far)} (${c.false_accepts} accepted)`,
+      );
+    }
+  }
   if (r.pairs?.shipped) {
     const p = r.pairs.shipped;
     lines.push(`pairs at the shipped threshold ${num(p.threshold)}: FAR ${sci(p.far)} (${p.false_accepts}), FRR ${pct(p.frr)} (${p.false_rejects})`);
@@ -120,13 +127,6 @@ export function formatReport(r: EvalReport): string {
       `attempts of ${a.frames} frames (at most ${a.frames_genuine_max} genuine / ${a.frames_impostor_max} impostor in this data), ${a.rule} at ${num(a.threshold)}: ` +
         `FRR ${pct(a.frr)} (${a.false_rejects}/${a.genuine}), FAR ${sci(a.far)} (${a.false_accepts}/${a.impostor}, 95 % upper bound ${sci(a.far_upper95)})`,
     );
-  }
-  if (r.calibrated) {
-    for (const [k, c] of Object.entries(r.calibrated.at_far)) {
-      lines.push(
-        `  shipped threshold for FAR ${k} (${num(c.threshold)}): FRR ${pct(c.frr)} (${c.false_rejects} rejected), FAR ${pct(c.far)} (${c.false_accepts} accepted)`,
-      );
-    }
   }
   if (r.lfw) {
     lines.push(`lfw: ${r.lfw.pairs} pairs, ${r.lfw.folds.length}-fold accuracy ${pct(r.lfw.accuracy)} ± ${pct(r.lfw.std)}`);
