@@ -14,7 +14,8 @@ import { CameraManager } from '../src/auth/camera-manager.js';
 import { askDaemon } from '../src/daemon/client.js';
 import type { FaceEngine, FoundFace, UserMatcher } from '../src/auth/engine.js';
 import { createLogger } from '../src/daemon/log.js';
-import { FacegateServer, mayAskFor } from '../src/daemon/server.js';
+import { FacegateServer } from '../src/daemon/server.js';
+import { mayAskFor } from '../src/policy/index.js';
 import { BUS_NAME, ERRORS, INTERFACE, OBJECT_PATH } from '../src/dbus/api.js';
 import { callFacegate, verifyOverDbus } from '../src/dbus/client.js';
 import { parseBusKind, startDbusService, type DbusHandle } from '../src/dbus/connect.js';
@@ -166,6 +167,8 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
   config.verify.timeout = 2;
   config.camera.idle_close = 0;
   config.camera.device = `replay:${cam}?fps=30`;
+  // D-Bus verifications are off by default ([services] dbus); this suite is about the API when it is on.
+  config.services.enabled.dbus = true;
   opts.config?.(config);
   const store = TemplateStore.open(path.join(dir, 'f.db'));
   store.addFace(ME, 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
@@ -175,7 +178,8 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(config.camera.device, 0, log);
   const engine = new FakeEngine();
-  const server = new FacegateServer({ config, store, engine, camera, log });
+  // The test runner is in no logind session; the local rule itself is tested in test/policy.test.ts.
+  const server = new FacegateServer({ config, store, engine, camera, log, sessionOf: () => 'local' });
   const address = opts.address ?? bus!.address;
   const deps = { runner: server, store, models: engine.models, camera, config, log, ...(opts.maxVerifications ? { maxVerifications: opts.maxVerifications } : {}) };
   const dbusHandle = await startDbusService('session', deps, { busAddress: address });
