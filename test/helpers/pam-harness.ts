@@ -1,7 +1,7 @@
 // Runs the real PAM module in a real libpam stack without root (pam/build/fg-pam-run with a private service
 // dir, or pamtester under pam_wrapper) against a scripted fake daemon on a temporary socket. Shared by
 // test/pam-*.test.ts and bench/pam-latency.ts; kept out of test/ because node --test runs every file there.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -286,4 +286,35 @@ export async function runPamtester(o: PamOptions & { service: string }): Promise
   const line = all.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
   const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
   return { code, line, ...r };
+}
+
+/** A stand-in daemon in another process running as `user` (needs root): it answers allow to anything. */
+export interface ForeignDaemon {
+  socketPath: string;
+  /** Byte counts of what it received, one entry per frame read. */
+  received: number[];
+  stop(): void;
+}
+
+export async function startDaemonAs(user: string, parent: string): Promise<ForeignDaemon> {
+  const uid = Number(execFileSync('id', ['-u', user]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', user]).toString().trim());
+  fs.chmodSync(parent, 0o755);
+  const dir = fs.mkdtempSync(path.join(parent, 'as-'));
+  fs.chownSync(dir, uid, gid);
+  const socketPath = path.join(dir, 'facegate.sock');
+  const allow = encodeAnswer('allow', 'match').toString('hex');
+  const script = `const net=require('net');net.createServer(s=>{s.on('data',d=>{process.stdout.write('got '+d.length+'\\n');s.end(Buffer.from('${allow}','hex'))});s.on('error',()=>{});s.on('end',()=>s.end())}).listen(process.argv[1],()=>process.stdout.write('ready\\n'))`;
+  const child: ChildProcess = spawn(process.execPath, ['-e', script, socketPath], { uid, gid, stdio: ['ignore', 'pipe', 'inherit'] });
+  const received: number[] = [];
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      for (const l of d.toString().trim().split('\n')) {
+        if (l === 'ready') resolve();
+        else if (l.startsWith('got ')) received.push(Number(l.slice(4)));
+      }
+    });
+    child.once('exit', (c) => reject(new Error(`daemon as ${user} exited ${c}`)));
+  });
+  return { socketPath, received, stop: () => void child.kill() };
 }
