@@ -13,12 +13,14 @@ import {
   classifyLocality,
   mayAskFor,
   mayReset,
+  pamServiceProblems,
   remoteFlag,
   sessionIdFromCgroup,
   sessionOfPid,
   type Locality,
 } from '../src/policy/index.js';
 import { PAM_DIR, buildModule, pamSkipReason } from './helpers/pam-harness.js';
+import { defaultConfig } from '../src/config/config.js';
 
 const FG_POLICY = path.join(PAM_DIR, 'build', 'fg-policy');
 
@@ -112,4 +114,17 @@ test('who may ask for whom, and who may reset a counter', () => {
   assert.equal(mayAskFor(4242, 'alice', names), false);
   assert.equal(mayReset(0), true);
   assert.equal(mayReset(1000), false);
+});
+
+test('doctor\'s PAM file check names what disagrees with the policy', () => {
+  const cfg = defaultConfig();
+  const line = (opts = '') => `auth sufficient pam_facegate.so${opts}\n@include common-auth\n`;
+  const acct = 'account optional pam_facegate.so\n';
+  assert.deepEqual(pamServiceProblems('sudo', line() + acct, cfg), []);
+  assert.deepEqual(pamServiceProblems('gdm-password', line(' greeter notice') + acct, cfg), []);
+  assert.deepEqual(pamServiceProblems('sudo', '# auth sufficient pam_facegate.so\n', cfg), [], 'a commented line is not a use');
+  assert.match(pamServiceProblems('sshd', line() + acct, cfg).join('\n'), /sshd: not enabled in \[services\]/);
+  assert.match(pamServiceProblems('sudo', line(' greeter') + acct, cfg).join('\n'), /sudo: the PAM line says greeter but \[local\] greeters does not list it/);
+  assert.match(pamServiceProblems('gdm-password', line() + acct, cfg).join('\n'), /gdm-password: listed in \[local\] greeters but its PAM line lacks the greeter option/);
+  assert.match(pamServiceProblems('sudo', line(), cfg).join('\n'), /no "account optional pam_facegate.so" line/);
 });

@@ -4,3 +4,4 @@ export { mayAskFor, mayReset } from './ask.js';
 export { classifyLocality, LOCALITIES, SESSION_STATES, type Locality, type LocalityInput, type SessionState } from './locality.js';
 export { sessionOfPid, sessionIdFromCgroup, remoteFlag, SYSTEM_PATHS, type SessionPaths } from './session.js';
 export { isGreeter } from './services.js';
+export { pamServiceProblems } from './pam-lines.js';
