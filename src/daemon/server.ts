@@ -239,7 +239,7 @@ export class FacegateServer {
   }
 
   private async handle(req: Request, cred: PeerCred, signal: AbortSignal, event: (e: EventCode) => void, answer: AnswerFn): Promise<void> {
-    const { config, store, engine, camera, log } = this.deps;
+    const { config, store, engine, log } = this.deps;
     const t0 = performance.now();
     const fields = { user: req.user, service: req.service, uid: cred.uid, pid: cred.pid };
     const done: DoneFn = (result, reason, extra = {}) => {
