@@ -48,6 +48,7 @@ test('valgrind: allow with progress, malformed answer, stall, no daemon, remote 
     ['no greeter', runPam({ args: [ok, 'debug'], greeter: false, valgrind: VALGRIND }), null],
   ];
   const deny = await start('deny', (_r, s) => void s.end(encodeAnswer('deny', 'no-match')));
+  const denyDaemon = daemons.at(-1)!;
   if (PERMIT) {
     const account = `account optional ${MODULE_PATH} ${moduleArgs({ args: [deny, 'debug'] }).join(' ')}`;
     runs.push(['reset', runPam({ args: [deny, 'debug'], control: 'optional', operation: 'login', extraLines: [`auth required ${PERMIT}`, account, `account required ${PERMIT}`], valgrind: VALGRIND }), 'PAM_SUCCESS']);
@@ -64,4 +65,5 @@ test('valgrind: allow with progress, malformed answer, stall, no daemon, remote 
     if (want !== null) assert.equal(r.code, want, `${name}: ${r.stderr}`);
     else assert.match(r.code, /^PAM_(SUCCESS|AUTHINFO_UNAVAIL)$/, `${name}: ${r.stderr}`);
   }
+  if (PERMIT) assert.equal(denyDaemon.resets.length, 1, 'the account phase sent its reset under valgrind');
 });
