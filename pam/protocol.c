@@ -198,7 +198,7 @@ enum fg_err fg_parse_payload(const unsigned char *p, size_t n, struct fg_msg *ou
 		return FG_ERR_BAD_SYNTAX;
 
 	const struct field_spec *spec = NULL;
-	struct fg_slice vals[MAX_FIELDS];
+	struct fg_slice vals[MAX_FIELDS] = { { NULL, 0 } }; /* every field of the type is checked as seen below */
 	bool seen[MAX_FIELDS] = { false };
 	struct fg_msg m;
 	memset(&m, 0, sizeof m);
