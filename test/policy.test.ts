@@ -3,7 +3,7 @@
 // who may ask for whom.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,4 +127,12 @@ test('doctor\'s PAM file check names what disagrees with the policy', () => {
   assert.match(pamServiceProblems('sudo', line(' greeter') + acct, cfg).join('\n'), /sudo: the PAM line says greeter but \[local\] greeters does not list it/);
   assert.match(pamServiceProblems('gdm-password', line() + acct, cfg).join('\n'), /gdm-password: listed in \[local\] greeters but its PAM line lacks the greeter option/);
   assert.match(pamServiceProblems('sudo', line(), cfg).join('\n'), /no "account optional pam_facegate.so" line/);
+});
+
+test('the PAM module does not build without libsystemd, and says what to install', { skip: pamSkipReason() ?? false }, () => {
+  // -n: evaluate the Makefile without building; PKG_CONFIG=false stands for a machine without libsystemd-dev.
+  const r = spawnSync('make', ['-n', '-C', PAM_DIR, 'PKG_CONFIG=false'], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /libsystemd not found by pkg-config: install libsystemd-dev/);
+  assert.equal(spawnSync('make', ['-n', '-C', PAM_DIR], { encoding: 'utf8' }).status, 0, 'and builds with it');
 });
