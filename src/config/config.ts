@@ -63,13 +63,66 @@ export interface ServicesConfig {
   enabled: Record<string, boolean>;
 }
 
+export interface LocalConfig {
+  /**
+   * PAM services that run outside any logind session by design (login screens, lock screens started as user
+   * units). For these alone "no session" counts as local; their PAM line must also carry the `greeter` option.
+   */
+  greeters: string[];
+}
+
+export interface LockoutConfig {
+  /** Consecutive failed face attempts (deny) after which the user is locked out of face authentication. */
+  attempts: number;
+  /** Seconds a lockout lasts; a failure older than this no longer counts. */
+  seconds: number;
+}
+
 export interface Config {
   daemon: DaemonConfig;
   camera: CameraConfig;
   verify: VerifyConfig;
   enroll: EnrollConfig;
   services: ServicesConfig;
+  local: LocalConfig;
+  lockout: LockoutConfig;
 }
+
+/** Local interactive services offered face authentication by default; everything else is off (docs/config.md). */
+export const DEFAULT_SERVICES: readonly string[] = [
+  'sudo',
+  'su',
+  'login',
+  'polkit-1',
+  'gdm-password',
+  'kde',
+  'sddm',
+  'lightdm',
+  'xscreensaver',
+  'swaylock',
+  'hyprlock',
+  'i3lock',
+  'cinnamon-screensaver',
+  'mate-screensaver',
+];
+
+/**
+ * Of those, the ones that authenticate before any user session exists (VT login, display managers) or may run
+ * as a user unit outside the session (lock screens). sudo, su and polkit-1 always run inside the caller's session.
+ */
+export const DEFAULT_GREETERS: readonly string[] = [
+  'login',
+  'gdm-password',
+  'sddm',
+  'lightdm',
+  'kde',
+  'xscreensaver',
+  'swaylock',
+  'hyprlock',
+  'i3lock',
+  'cinnamon-screensaver',
+  'mate-screensaver',
+];
 
 export const DEFAULT_CONFIG_PATH = '/etc/facegate/config.toml';
 
@@ -92,8 +145,10 @@ export function defaultConfig(): Config {
       embedders: [],
     },
     enroll: { frames: 5, timeout: 20 },
-    // Remote logins never reach the camera anyway, but sshd is named so the intent is visible in the file.
-    services: { default: true, enabled: { sshd: false } },
+    // Off unless listed: a service nobody thought about (sshd, cron, a web login through PAM) never gets a face.
+    services: { default: false, enabled: Object.fromEntries(DEFAULT_SERVICES.map((s) => [s, true])) },
+    local: { greeters: [...DEFAULT_GREETERS] },
+    lockout: { attempts: 5, seconds: 600 },
   };
 }
 
@@ -191,6 +246,21 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+
+function serviceList(): Checker {
+  return (v, key) => {
+    if (!Array.isArray(v)) throw new ConfigError(key, `must be an array of PAM service names, got ${describe(v)}`);
+    const out = v.map((item, i) => {
+      if (typeof item !== 'string' || !SERVICE_RE.test(item)) {
+        throw new ConfigError(`${key}[${i}]`, `must be a PAM service name like "gdm-password", got ${describe(item)}`);
+      }
+      return item;
+    });
+    return [...new Set(out)];
+  };
+}
+
 const SCHEMA: Record<Exclude<keyof Config, 'services'>, Record<string, Checker>> = {
   daemon: { socket: str({ nonEmpty: true, absolute: true }), db: str({ nonEmpty: true, absolute: true }), threads: num(0, 64, { integer: true }) },
   camera: { device: cameraSpec(), dark_threshold: num(0, 255), idle_close: num(0, 3600) },
@@ -209,9 +279,9 @@ const SCHEMA: Record<Exclude<keyof Config, 'services'>, Record<string, Checker>>
     embedders: idList(),
   },
   enroll: { frames: num(1, 100, { integer: true }), timeout: num(0, 600, { minExclusive: true }) },
+  local: { greeters: serviceList() },
+  lockout: { attempts: num(1, 100, { integer: true }), seconds: num(1, 7 * 86400, { integer: true }) },
 };
-
-const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 /**
  * Validates a parsed TOML document against the schema, filling defaults for absent keys. Unknown sections and
