@@ -468,22 +468,23 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     }
   });
 
-  describe('pkexec through polkitd on a system bus the test starts', () => {
-    const why = ((): string | false => {
-      if (!which('pkexec') || !which('pkttyagent') || !fs.existsSync('/usr/lib/polkit-1/polkitd') || !which('dbus-daemon')) return 'pkexec, polkitd or dbus-daemon not installed (scripts/setup-dev.sh)';
-      if (fs.existsSync('/run/dbus/system_bus_socket')) return 'a system bus already runs here: this test starts its own bus and polkitd, and will not take over the machine\'s';
-      return false;
-    })();
-    const pkexec = (): Pty => {
-      // A textual agent of the user's own (as a desktop runs one) registers for the shell, then pkexec asks polkitd.
-      // pkexec's built-in agent is not used: under setpriv, without a login session, polkitd refuses its helper's
-      // answer even for the right password (docs/desktops.md).
-      const fifo = path.join(dir, `agent-${Date.now()}`);
-      spawnSync('mkfifo', ['-m', '0666', fifo]);
-      const sh = `pkttyagent --process $$ --notify-fd 5 5>${fifo} & cat ${fifo} >/dev/null; pkexec --disable-internal-agent /bin/echo PKEXEC-RAN; echo "pkexec-exit=$?"; kill $! 2>/dev/null`;
-      return new Pty(local!.line(asUser(['sh', '-c', `'${sh}'`]).join(' ')));
-    };
+  const pkexecWhy = ((): string | false => {
+    if (!which('pkexec') || !which('pkttyagent') || !fs.existsSync('/usr/lib/polkit-1/polkitd') || !which('dbus-daemon')) return 'pkexec, polkitd or dbus-daemon not installed (scripts/setup-dev.sh)';
+    if (fs.existsSync('/run/dbus/system_bus_socket')) return 'a system bus already runs here: this test starts its own bus and polkitd, and will not take over the machine\'s';
+    return false;
+  })();
+  const pkexec = (): Pty => {
+    // A textual agent of the user's own (as a desktop runs one) registers for the shell, then pkexec asks polkitd.
+    // pkexec's built-in agent is not used: in this test's setting (a user entered with setpriv) polkitd refuses its helper's
+    // answer even for the right password (docs/desktops.md).
+    const fifo = path.join(dir, `agent-${Date.now()}`);
+    spawnSync('mkfifo', ['-m', '0666', fifo]);
+    const sh = `pkttyagent --process $$ --notify-fd 5 5>${fifo} & cat ${fifo} >/dev/null; pkexec --disable-internal-agent /bin/echo PKEXEC-RAN; echo "pkexec-exit=$?"; kill $! 2>/dev/null`;
+    return new Pty(local!.line(asUser(['sh', '-c', `'${sh}'`]).join(' ')));
+  };
 
+  describe('pkexec through polkitd on a system bus the test starts', () => {
+    const why = pkexecWhy;
     before(async () => {
       if (why) return;
       const out = must('dbus-daemon', ['--system', '--fork', '--print-pid']);
@@ -573,6 +574,17 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
       assert.ok(await t.waitFor(/Password: ?$/), t.out);
     } finally {
       await t.stop();
+    }
+    if (bus && polkitd) {
+      const p = pkexec();
+      try {
+        assert.ok(await p.waitFor(/Password: ?$/m), p.out);
+        p.write('\n');
+        assert.ok(await p.waitFor(/pkexec-exit=\d+/), p.out);
+        assert.doesNotMatch(p.out, /PKEXEC-RAN|pkexec-exit=0/);
+      } finally {
+        await p.stop();
+      }
     }
   });
 
