@@ -13,7 +13,7 @@ import path from 'node:path';
 import { configKeys } from '../src/config/config.js';
 import { datasetsDir, PACKAGE_ROOT } from '../src/paths.js';
 import { openTempDir, pointCamera, replayDir, startDaemon, type Daemon } from './helpers/daemon-harness.js';
-import { findPamWrapper, holdSystemLock, runPamtesterStack } from './helpers/pam-harness.js';
+import { findPamWrapper, holdSystemLock, packageKnown, runPamtesterStack } from './helpers/pam-harness.js';
 
 const USER = 'fg-e2e-user';
 const SOCKET = '/run/facegate/facegate.sock';
@@ -44,7 +44,7 @@ function skipReason(): string | null {
   if (!fs.existsSync(path.join(NUAA, 'live', GENUINE)) || !fs.existsSync(path.join(NUAA, 'live', IMPOSTOR))) return `datasets absent: ${NUAA}`;
   if (!fs.existsSync(path.join(PACKAGE_ROOT, 'models', 'manifest.json'))) return 'models not built (npm run build)';
   if (!fs.existsSync(path.join(PACKAGE_ROOT, 'pam', 'build', 'pam_facegate.so'))) return 'PAM module not built (npm run build)';
-  if (spawnSync('dpkg-query', ['-W', '-f=${Status}', 'facegate'], { encoding: 'utf8' }).stdout.includes('installed')) {
+  if (packageKnown('facegate')) {
     return 'a facegate package is installed on this machine; this test installs and purges its own and will not replace it';
   }
   if (fs.existsSync(SOCKET)) return `${SOCKET} exists: a facegated is running here, and this test needs that socket`;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { holdSystemLock } from './helpers/pam-harness.js';
+import { holdSystemLock, packageKnown } from './helpers/pam-harness.js';
 
 for (const name of ['install.sh', 'uninstall.sh']) {
   const file = path.join(PACKAGE_ROOT, 'scripts', name);
@@ -129,7 +129,7 @@ test('install.sh refuses a bad FACEGATE_PREFIX or a Node.js not owned by root, b
 });
 
 const installedHere = (): boolean =>
-  spawnSync('dpkg-query', ['-W', '-f=${Status}', 'facegate'], { encoding: 'utf8' }).stdout.includes('installed') ||
+  packageKnown('facegate') ||
   fs.existsSync('/etc/systemd/system/facegate.service') ||
   fs.existsSync('/usr/lib/facegate') ||
   ['/usr/lib/x86_64-linux-gnu/security/pam_facegate.so', '/usr/lib/aarch64-linux-gnu/security/pam_facegate.so'].some((f) => fs.existsSync(f));

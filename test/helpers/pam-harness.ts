@@ -1,7 +1,7 @@
 // Runs the real PAM module in a real libpam stack without root (pam/build/fg-pam-run with a private service
 // dir, or pamtester under pam_wrapper) against a scripted fake daemon on a temporary socket. Shared by
 // test/pam-*.test.ts and bench/pam-latency.ts; kept out of test/ because node --test runs every file there.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -372,4 +372,14 @@ export async function startDaemonAs(user: string, parent: string): Promise<Forei
     child.once('exit', (c) => reject(new Error(`daemon as ${user} exited ${c}`)));
   });
   return { socketPath, received, stop: () => void child.kill() };
+}
+
+/**
+ * Whether dpkg has the package in any state but "not installed" (installed, unpacked, or removed with its
+ * conffiles kept). dpkg-query prints e.g. "install ok installed", "deinstall ok config-files", or for a purged
+ * package "unknown ok not-installed" (or nothing).
+ */
+export function packageKnown(pkg: string): boolean {
+  const status = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout.trim();
+  return status !== '' && !status.endsWith(' not-installed');
 }
