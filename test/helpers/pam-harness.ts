@@ -160,6 +160,8 @@ export interface PamOptions {
   silent?: boolean;
   /** A command prefix for fg-pam-run (and valgrind), e.g. logind-tree.ts's inLogindTree(). */
   wrap?: string[];
+  /** Another copy of fg-pam-run to run (a set-uid one, to stand for sudo). */
+  program?: string;
 }
 
 /** A temp dir for sockets and service files. */
@@ -226,7 +228,8 @@ export async function timePam(o: PamOptions & { n: number }): Promise<{
   if (o.tty !== undefined) argv.push('-t', o.tty);
   if (o.silent) argv.push('-s');
   argv.push(service, o.user ?? 'alice');
-  const inner = o.valgrind ? ['valgrind', ...o.valgrind, PAM_RUN_PATH, ...argv] : [PAM_RUN_PATH, ...argv];
+  const program = o.program ?? PAM_RUN_PATH;
+  const inner = o.valgrind ? ['valgrind', ...o.valgrind, program, ...argv] : [program, ...argv];
   const [cmd, ...args] = [...(o.wrap ?? []), ...inner] as [string, ...string[]];
   const t0 = performance.now();
   const raw = await run(cmd, args, process.env);
