@@ -11,7 +11,7 @@ import { PAD_FEATURES, padFeatureDim, type PadFeatureConfig } from './pad-featur
 import { PadModel, readPadCalibration, type PadInput } from './pad-model.js';
 
 /** Ridge penalty of the shipped model (chosen by LOSO: docs/pad-model.md). */
-export const PAD_LAMBDA = 0.001;
+export const PAD_LAMBDA = 0.01;
 
 /** BPCER operating points reported as `apcer_at_bpcer`. */
 export const PAD_BPCERS = ['0.01', '0.05'] as const;
