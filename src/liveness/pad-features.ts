@@ -39,7 +39,7 @@ export interface PadFeatureConfig {
 export const PAD_FEATURES: Readonly<PadFeatureConfig> = Object.freeze({
   version: 2,
   size: 64,
-  padding: 0.25,
+  padding: 0.2,
   planes: PAD_PLANES,
   radii: [1],
   sqrt: true,
