@@ -7,7 +7,7 @@ import { allowedFalseAccepts, equalErrorRate } from '../eval/metrics.js';
 import type { FacePipeline } from '../vision/pipeline.js';
 import { logisticToOnnx, scoreLogistic, trainLogistic, type LogisticModel } from './pad-classifier.js';
 import { extractPadFeatures, listPadDataset, loadPadPipeline, type FrameFeatures, type PadFrame } from './pad-dataset.js';
-import { PAD_FEATURES, padFeatureDim, type PadFeatureConfig } from './pad-features.js';
+import { PAD_FEATURES, type PadFeatureConfig } from './pad-features.js';
 import { PadModel, readPadCalibration, type PadInput } from './pad-model.js';
 
 /** Ridge penalty of the shipped model (chosen by LOSO: docs/pad-model.md). */
@@ -192,4 +192,3 @@ export async function trainPadFolds(datasetDir: string, opts: TrainFoldsOptions 
   };
 }
 
-export { padFeatureDim };
