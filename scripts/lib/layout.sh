@@ -3,7 +3,7 @@
 # Sourced, not run. Functions only; each fails (non-zero) with a message on stderr.
 
 # Parts of the build output the installed program needs (dist/test and the PAM build tools are not shipped).
-FG_APP_PARTS=(package.json package-lock.json README.md dist models calibration native config systemd udev dbus docs node_modules)
+FG_APP_PARTS=(package.json package-lock.json README.md dist models calibration trained native config systemd udev dbus docs node_modules)
 
 # fg_check_prefix DIR: an install prefix we may create and later remove whole (uninstall runs rm -rf on it).
 # Absolute, normalised, plain characters, at least two levels deep, and its last component is "facegate".
