@@ -93,8 +93,3 @@ export class FaceRecNetEmbedder implements Embedder {
     return this.runner.close();
   }
 }
-
-/** Module-level factory, the convention src/vision/registry.ts looks for first. */
-export function load(opts: SessionOptions = {}): Promise<FaceRecNetEmbedder> {
-  return FaceRecNetEmbedder.load(opts);
-}

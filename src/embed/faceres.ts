@@ -110,8 +110,3 @@ export class FaceresEmbedder implements Embedder {
     return this.runner.close();
   }
 }
-
-/** Loads the faceres embedder (models/human-faceres.onnx, digest-checked). */
-export function load(opts: SessionOptions = {}): Promise<FaceresEmbedder> {
-  return FaceresEmbedder.load(opts);
-}

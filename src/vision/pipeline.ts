@@ -109,8 +109,7 @@ export interface AnalyzeResult {
 const QUALITY_CHIP: ChipSpec = { size: 150, padding: 0.25 };
 
 function chipKey(spec: ChipSpec): string {
-  const t = (spec as { template?: unknown }).template;
-  return `${spec.size}/${spec.padding}/${typeof t === 'string' ? t : 'dlib'}`;
+  return `${spec.size}/${spec.padding}`;
 }
 
 /**
@@ -218,8 +217,7 @@ export class FacePipeline {
         const key = chipKey(spec);
         let chip = byLayout.get(key);
         if (!chip) {
-          const tmpl = (spec as { template?: unknown }).template;
-          const m: Affine = chipToImage(kind, landmarks, { size: spec.size, padding: spec.padding, template: tmpl === 'arcface' ? 'arcface' : 'dlib' });
+          const m: Affine = chipToImage(kind, landmarks, { size: spec.size, padding: spec.padding });
           chip = warpAffine(image, m, spec.size, 3);
           byLayout.set(key, chip);
         }

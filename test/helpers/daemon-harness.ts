@@ -15,7 +15,7 @@ const IMAGE = /\.(jpe?g|png|pgm)$/i;
 /** Why a real-model end-to-end run cannot happen here, or null when it can. */
 export function e2eSkipReason(): string | null {
   const lfw = path.join(datasetsDir(), 'lfw-dev');
-  if (!fs.existsSync(lfw)) return `datasets absent: ${lfw} (see BRIEF: ../shared/datasets)`;
+  if (!fs.existsSync(lfw)) return `datasets absent: ${lfw} (see ../shared/datasets/README.md; set FACEGATE_DATASETS)`;
   if (!fs.existsSync(path.join(modelsDir(), 'manifest.json'))) return `models not built in ${modelsDir()} (npm run build:models)`;
   if (!fs.existsSync(DAEMON_JS) || !fs.existsSync(CLI_JS)) return 'not built (npm run build:ts)';
   const calDir = process.env.FACEGATE_CALIBRATION_DIR ?? path.join(PACKAGE_ROOT, 'calibration');
