@@ -8,11 +8,12 @@ import type { Embedder } from '../src/embed/embedder.js';
 import { probeEmbedding } from '../src/embed/probe.js';
 import { scoringFor } from '../src/match/calibration.js';
 import { dot, norm } from '../src/match/similarity.js';
-import { datasetsDir, modelsDir } from '../src/paths.js';
+import { modelsDir } from '../src/paths.js';
 import { flipHorizontal } from '../src/vision/align.js';
 import { decodeFile } from '../src/vision/decode.js';
 import { FacePipeline } from '../src/vision/pipeline.js';
 import type { RawImage } from '../src/vision/types.js';
+import { realFaces } from './helpers/fixtures.js';
 
 /** A fake embedder: the embedding is the chip's first pixels, so a mirror image gives a different vector. */
 function fake(batch: boolean): Embedder & { calls: number } {
@@ -62,12 +63,10 @@ test('eval and calibration default to the probe settings the shipped calibration
   assert.equal(scoring.flip_tta, DEFAULT_EVAL.flip);
 });
 
-const face = path.join(datasetsDir(), 'lfw-dev', 'Abdullah_Gul', 'Abdullah_Gul_0001.jpg');
 const noModels = !fs.existsSync(path.join(modelsDir(), 'manifest.json')) && `models absent in ${modelsDir()}: run "npm run build:models"`;
-const noFace = !fs.existsSync(face) && `no real face at ${face} (set FACEGATE_DATASETS)`;
 
-test('the daemon (and facegate test) and eval (and calibration) make the same probe from the same image', { skip: noModels || noFace }, async () => {
-  const image = await decodeFile(face);
+test('the daemon (and facegate test) and eval (and calibration) make the same probe from the same image', { skip: noModels }, async () => {
+  const image = await decodeFile(realFaces(1)[0]!.file);
   const engine = await VisionEngine.load({ intraOpThreads: 1 });
   const pipeline = await FacePipeline.load({ embedders: [DEFAULT_EVAL.model], landmarker: DEFAULT_EVAL.landmarker, flipTTA: DEFAULT_EVAL.flip, intraOpThreads: 1 });
   try {
