@@ -9,7 +9,7 @@ import type { RawImage } from '../vision/types.js';
 import type { FaceEngine, FoundFace, UserMatcher } from './engine.js';
 
 export interface VisionEngineOptions {
-  /** Embedder ids (config verify.embedders); empty or absent: the pipeline's default. The first decides. */
+  /** Embedder ids (config verify.embedders); empty or absent: ['face-api'] (DEFAULT_EMBEDDERS). The first decides. */
   embedders?: readonly string[];
   intraOpThreads?: number;
   /** Target FAR checked against the calibration at load, so a missing table fails at start, not per request. */
