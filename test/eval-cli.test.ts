@@ -89,6 +89,7 @@ test(
       [CLI, 'eval', '--dataset', root, '--cropped', '--json', '--gallery', '2', '--no-flip', '--plot', plot],
       { maxBuffer: 1 << 24 },
     );
+    // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON report, probed field by field below
     const r = JSON.parse(stdout) as Record<string, any>;
     assert.equal(r.images, 9);
     assert.equal(r.faces_found, 9);

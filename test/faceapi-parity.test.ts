@@ -1,7 +1,5 @@
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
 import { FaceApiReference } from '../src/models/faceapi/reference.js';
 import { FaceRecNetEmbedder } from '../src/embed/facerecnet.js';
@@ -170,7 +168,9 @@ test('concurrent embed and detect calls do not trample the shared input buffer',
   const sequential: Float32Array[] = [];
   for (const c of chips) sequential.push(await embedder.embed(c));
   const concurrent = await Promise.all(chips.map((c) => embedder.embed(c)));
-  concurrent.forEach((d, i) => assert.deepEqual(d, sequential[i]));
+  concurrent.forEach((d, i) => {
+    assert.deepEqual(d, sequential[i]);
+  });
 
   const img = syntheticImage(200, 200, 3, 17);
   const boxes = [{ x: 10, y: 10, width: 100, height: 120 }, { x: 60, y: 40, width: 130, height: 110 }];

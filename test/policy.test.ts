@@ -30,7 +30,7 @@ const RHOSTS = ['', 'localhost', '127.0.0.1', '::1', 'localhost.localdomain', 'L
 test('C and TS apply the same local/remote rule to every rhost x session x greeter', { skip: pamSkipReason() ?? false }, () => {
   buildModule();
   const rows = RHOSTS.flatMap((rhost) => SESSION_STATES.flatMap((session) => [false, true].map((greeter) => ({ rhost, session, greeter }))));
-  const input = rows.map((r) => `${Buffer.from(r.rhost).toString('hex')}\t${r.session}\t${r.greeter ? 1 : 0}`).join('\n') + '\n';
+  const input = `${rows.map((r) => `${Buffer.from(r.rhost).toString('hex')}\t${r.session}\t${r.greeter ? 1 : 0}`).join('\n')}\n`;
   const out = execFileSync(FG_POLICY, { input }).toString().trimEnd().split('\n');
   assert.equal(out.length, rows.length);
   const seen = new Set<Locality>();

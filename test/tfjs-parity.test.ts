@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { datasetsDir, modelsDir } from '../src/paths.js';
+import { modelsDir } from '../src/paths.js';
 import { HUMAN_PKG } from '../src/models/sources.js';
 import { LoadedModel } from '../src/models/session.js';
 import { loadSources } from '../src/models/build/fetch.js';
@@ -39,7 +39,7 @@ const SCALE: Record<HumanModel, number> = { faceres: 1, antispoof: 1 / 255, live
 function inputSize(model: HumanModel): number {
   const m = parseModelJson(read(`${model}.json`));
   const ph = m.nodes.find((n) => n.op === 'Placeholder');
-  const dims = (ph?.attr.shape?.shape as { dim: { size: string }[] }).dim.map((d) => Number(d.size));
+  const dims = (ph!.attr.shape!.shape as { dim: { size: string }[] }).dim.map((d) => Number(d.size));
   assert.equal(dims[1], dims[2]);
   return dims[1] as number;
 }

@@ -101,7 +101,7 @@ export class FacegateDbusService {
       if (msg.interface === 'org.freedesktop.DBus.Properties') return this.properties(msg);
       if (msg.interface !== undefined && msg.interface !== INTERFACE) return false;
       const member = msg.member;
-      if (!Object.prototype.hasOwnProperty.call(METHODS, member)) {
+      if (!Object.hasOwn(METHODS, member)) {
         this.error(msg, 'org.freedesktop.DBus.Error.UnknownMethod', `${INTERFACE} has no method ${String(member).slice(0, 64)}`);
         return true;
       }

@@ -260,8 +260,8 @@ export function warpAffine(img: RawImage, chipToImg: Affine, size: number, chann
     let ix0 = b * y + tx;
     let iy0 = d * y + ty;
     for (let x = 0; x < size; x++, ix0 += a, iy0 += c) {
-      const ix = ix0 < 0 ? 0 : ix0 > maxX ? maxX : ix0;
-      const iy = iy0 < 0 ? 0 : iy0 > maxY ? maxY : iy0;
+      const ix = ix0 < 0 ? 0 : Math.min(ix0 , maxX);
+      const iy = iy0 < 0 ? 0 : Math.min(iy0 , maxY);
       const x0 = ix | 0;
       const y0 = iy | 0;
       const dx = x0 < maxX ? C : 0;

@@ -19,7 +19,7 @@ const LANDMARKERS: Readonly<Record<string, (opts: SessionOptions) => Promise<Lan
 
 function entry<T>(table: Readonly<Record<string, T>>, kind: string, id: string): T {
   // Own keys only: "constructor" or "__proto__" from a config file is an unknown id, not Object's.
-  const f = Object.prototype.hasOwnProperty.call(table, id) ? table[id] : undefined;
+  const f = Object.hasOwn(table, id) ? table[id] : undefined;
   if (!f) throw new Error(`unknown ${kind} "${id}"`);
   return f;
 }

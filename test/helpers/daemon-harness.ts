@@ -23,7 +23,9 @@ export function e2eSkipReason(): string | null {
 export function replayDir(parent: string, name: string, images: readonly string[]): string {
   const dir = path.join(parent, name);
   fs.mkdirSync(dir, { recursive: true });
-  images.forEach((img, i) => fs.symlinkSync(img, path.join(dir, `${String(i).padStart(3, '0')}${path.extname(img)}`)));
+  images.forEach((img, i) => {
+    fs.symlinkSync(img, path.join(dir, `${String(i).padStart(3, '0')}${path.extname(img)}`));
+  });
   return dir;
 }
 
