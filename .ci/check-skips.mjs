@@ -7,7 +7,6 @@ import fs from 'node:fs';
 /** [test name pattern, skip reason pattern, why CI may skip it]. Keep it short; say why for each. */
 const ALLOWED = [
   // Whole-dataset measurements: CI has only the 20 images in test/fixtures, never ../shared/datasets.
-  [/^end to end \((blazeface|68) landmarks\): the same person is more alike than different people$/, /^needs the full (lfw-dev|orl) set/, 'needs whole datasets'],
   [/^facegate eval on 3 ORL people/, /^needs the full orl set/, 'needs whole datasets'],
   [/^LOSO folds on nuaa-dev frames/, /^(nuaa-dev absent|needs the full nuaa-dev set)/, 'needs whole datasets'],
   // Runs a client as "nobody", which must be able to read the checkout: not so when CI clones under a 0700 home.
