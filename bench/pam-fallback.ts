@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildModule, pamSkipReason, runPam } from '../test/helpers/pam-harness.js';
-import { currentUser, e2eSkipReason, lfwIdentities, openTempDir, pointCamera, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { currentUser, e2eSkipReason, openTempDir, pointCamera, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { liveScenario } from '../test/helpers/fixtures.js';
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
@@ -36,10 +37,10 @@ async function main(): Promise<void> {
     if (!json) console.error(s);
   };
   try {
-    const [a, b] = lfwIdentities(8);
-    if (!a || !b) throw new Error('lfw-dev needs two identities with 8+ images');
-    const enrol = replayDir(dir, 'enrol', a.images.slice(0, 5));
-    const impostor = replayDir(dir, 'impostor', b.images);
+    // A live camera sequence and another person (nuaa-dev, or its frames in test/fixtures), as the e2e test uses.
+    const faces = liveScenario();
+    const enrol = replayDir(dir, 'enrol', faces.enrol);
+    const impostor = replayDir(dir, 'impostor', faces.impostor);
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);
     for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(empty, `${i}.pgm`), Buffer.concat([Buffer.from('P5\n640 480\n255\n'), Buffer.alloc(640 * 480, 110 + i)]));

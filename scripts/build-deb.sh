@@ -53,6 +53,7 @@ node_license="$(dirname "$NODE")/../share/doc/nodejs/LICENSE"
   for (const a of ["peercred", "v4l2"]) r("./native/" + a + "/build/Release/" + a + ".node");
   new (r("better-sqlite3"))(":memory:").close();
 ') || die "the staged tree does not load on $NODE"
+"$ROOT$RUNTIME" "$ROOT$PREFIX/dist/src/cli/main.js" --version >/dev/null || die "the staged CLI does not start"
 
 install -d "$ROOT/usr/bin"
 fg_write_wrapper "$ROOT/usr/bin/facegate" "$RUNTIME" "$PREFIX/dist/src/cli/main.js"
@@ -72,6 +73,7 @@ done
 install -D -m 0644 udev/70-facegate.rules "$ROOT/usr/lib/udev/rules.d/70-facegate.rules"
 install -D -m 0644 dbus/org.facegate.Daemon.conf "$ROOT/usr/share/dbus-1/system.d/org.facegate.Daemon.conf"
 install -D -m 0644 dbus/org.facegate.Daemon.service "$ROOT/usr/share/dbus-1/system-services/org.facegate.Daemon.service"
+install -D -m 0644 dbus/org.facegate.Daemon.xml "$ROOT/usr/share/dbus-1/interfaces/org.facegate.Daemon.xml"
 install -D -m 0644 config/config.toml "$ROOT/etc/facegate/config.toml"
 
 # 4. Man pages and documentation.

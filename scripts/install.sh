@@ -119,6 +119,8 @@ else
   fi
   install -D -m 0644 "$PREFIX/dbus/org.facegate.Daemon.conf" /usr/share/dbus-1/system.d/org.facegate.Daemon.conf
   install -D -m 0644 "$PREFIX/dbus/org.facegate.Daemon.service" /usr/share/dbus-1/system-services/org.facegate.Daemon.service
+  # The API contract, where fprintd and others keep theirs, for client code generators.
+  install -D -m 0644 "$PREFIX/dbus/org.facegate.Daemon.xml" /usr/share/dbus-1/interfaces/org.facegate.Daemon.xml
   for unit in facegate.service facegate.socket; do
     fg_render_unit "$PREFIX/systemd/$unit" "$NODE" "$PREFIX" > "/etc/systemd/system/$unit"
     chmod 0644 "/etc/systemd/system/$unit"

@@ -4,7 +4,7 @@ import { CameraManager } from '../../auth/camera-manager.js';
 import { collectEnrollment, type EnrollProgress } from '../../auth/enroll.js';
 import { createLogger } from '../../daemon/log.js';
 import { checkLabel, TemplateStore } from '../../store/store.js';
-import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
+import { checkArgs, CliError, configFrom, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 import { loadEngine, positiveInt } from '../engine-loader.js';
 
 interface EnrollOptions extends CommonOptions {
