@@ -11,7 +11,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { configKeys } from '../src/config/config.js';
-import { datasetsDir, PACKAGE_ROOT } from '../src/paths.js';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { fullDataset, imagesIn, liveScenario } from './helpers/fixtures.js';
 import { openTempDir, pointCamera, replayDir, startDaemon, type Daemon } from './helpers/daemon-harness.js';
 import { findPamWrapper, holdSystemLock, packageKnown, runPamtesterStack } from './helpers/pam-harness.js';
 
@@ -19,13 +20,12 @@ const USER = 'fg-e2e-user';
 const SOCKET = '/run/facegate/facegate.sock';
 const FACEGATE_BIN = '/usr/bin/facegate';
 const FACEGATED_BIN = '/usr/bin/facegated';
-const NUAA = path.join(datasetsDir(), 'nuaa-dev');
 const STACKS = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'pam-stacks');
 const LOCK_SCREENS = ['gdm-password', 'kde', 'sddm', 'lightdm', 'swaylock', 'hyprlock'];
 // What the tests watch for: a prompt means the stack went on to the password.
 const SUDO_PROMPT = 'FG-SUDO-PASSWORD:';
-// The enrolled person is NUAA subject 0001 (session 1 frames); genuine attempts are the live sequence of another
-// session; the impostor is subject 0005's live sequence; the printed photo is print/0001.
+// The enrolled person is NUAA subject 0001; genuine attempts are a live sequence of that subject, the impostor is
+// another subject's live frames, the printed photo is print/0001 (the full nuaa-dev, else test/fixtures).
 const GENUINE = '0001';
 const IMPOSTOR = '0005';
 // Only a bound on a call that must return; not a latency target.
@@ -41,7 +41,6 @@ function skipReason(): string | null {
     if (!which(bin)) return `${bin} not installed (scripts/setup-dev.sh installs what this test needs)`;
   }
   if (!findPamWrapper()) return 'libpam-wrapper not installed (scripts/setup-dev.sh)';
-  if (!fs.existsSync(path.join(NUAA, 'live', GENUINE)) || !fs.existsSync(path.join(NUAA, 'live', IMPOSTOR))) return `datasets absent: ${NUAA}`;
   if (!fs.existsSync(path.join(PACKAGE_ROOT, 'models', 'manifest.json'))) return 'models not built (npm run build)';
   if (!fs.existsSync(path.join(PACKAGE_ROOT, 'pam', 'build', 'pam_facegate.so'))) return 'PAM module not built (npm run build)';
   if (packageKnown('facegate')) {
@@ -95,12 +94,30 @@ function snapshot(roots: readonly string[]): Snapshot {
 
 function diff(before: Snapshot, now: Snapshot): string[] {
   const keys = new Set([...before.keys(), ...now.keys()]);
-  return [...keys].sort().filter((k) => before.get(k) !== now.get(k)).map((k) => `${k}: ${before.get(k) ?? 'absent'} -> ${now.get(k) ?? 'absent'}`);
+  return [...keys]
+    .sort()
+    .filter((k) => before.get(k) !== now.get(k))
+    .map((k) => `${k}: ${before.get(k) ?? 'absent'} -> ${now.get(k) ?? 'absent'}`);
 }
 
 const PAM_ROOTS = ['/etc/pam.d', '/usr/share/pam-configs'];
-const UNIT_ROOTS = ['/etc/systemd/system', '/usr/lib/systemd/system/facegate.service', '/usr/lib/systemd/system/facegate.socket', '/lib/systemd/system/facegate.service', '/lib/systemd/system/facegate.socket', '/var/lib/systemd/deb-systemd-helper-enabled', '/var/lib/systemd/deb-systemd-helper-masked'];
-const OTHER_ROOTS = ['/etc/facegate', '/var/lib/facegate', '/usr/lib/facegate', '/etc/sudoers.d', '/usr/share/dbus-1/system.d/org.facegate.Daemon.conf', '/usr/lib/udev/rules.d/70-facegate.rules'];
+const UNIT_ROOTS = [
+  '/etc/systemd/system',
+  '/usr/lib/systemd/system/facegate.service',
+  '/usr/lib/systemd/system/facegate.socket',
+  '/lib/systemd/system/facegate.service',
+  '/lib/systemd/system/facegate.socket',
+  '/var/lib/systemd/deb-systemd-helper-enabled',
+  '/var/lib/systemd/deb-systemd-helper-masked',
+];
+const OTHER_ROOTS = [
+  '/etc/facegate',
+  '/var/lib/facegate',
+  '/usr/lib/facegate',
+  '/etc/sudoers.d',
+  '/usr/share/dbus-1/system.d/org.facegate.Daemon.conf',
+  '/usr/lib/udev/rules.d/70-facegate.rules',
+];
 
 // ---- running things ----------------------------------------------------------------------------------------------
 
@@ -188,8 +205,8 @@ class Session {
     const fsType = (p: string): string => spawnSync('stat', ['-f', '-c', '%T', p], { encoding: 'utf8' }).stdout.trim();
     // The hierarchy libsystemd reads for the systemd controller: unified (cgroup2) at /sys/fs/cgroup or, on a
     // hybrid layout, /sys/fs/cgroup/unified; the legacy name=systemd tree is joined too where it exists.
-    const roots = [fsType('/sys/fs/cgroup') === 'cgroup2fs' ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified', '/sys/fs/cgroup/systemd'].filter(
-      (r) => fs.existsSync(path.join(r, 'cgroup.procs')),
+    const roots = [fsType('/sys/fs/cgroup') === 'cgroup2fs' ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified', '/sys/fs/cgroup/systemd'].filter((r) =>
+      fs.existsSync(path.join(r, 'cgroup.procs')),
     );
     assert.ok(roots.length > 0, 'no writable cgroup hierarchy to place a session in');
     for (const r of roots) {
@@ -202,7 +219,9 @@ class Session {
       s.createdSessionsDir = true;
     }
     s.file = `/run/systemd/sessions/${id}`;
-    fs.writeFileSync(s.file, `# facegate test session\nUID=${uid}\nUSER=${USER}\nACTIVE=1\nSTATE=active\nREMOTE=${remote ? 1 : 0}\nTYPE=tty\nCLASS=user\n`);
+    // A local one is a text login on the console (seat0, active); a remote one carries the host, as sshd's does.
+    const where = remote ? 'REMOTE=1\nREMOTE_HOST=203.0.113.9\n' : 'REMOTE=0\nSEAT=seat0\nVTNR=1\n';
+    fs.writeFileSync(s.file, `# facegate test session\nUID=${uid}\nUSER=${USER}\nACTIVE=1\nSTATE=active\n${where}TYPE=tty\nCLASS=user\n`);
     return s;
   }
 
@@ -252,6 +271,11 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
   let local: Session | null = null;
   /** argv run as the test user inside its local session. */
   const inSession = (argv: string[]): string[] => local!.wrap(asUser(argv));
+  /** For failure messages: the daemon's last lines and whether it is still running. */
+  const daemonState = (): string =>
+    daemon
+      ? `\nfacegated (${daemon.proc.exitCode === null && daemon.proc.signalCode === null ? 'running' : `exited ${daemon.proc.exitCode ?? daemon.proc.signalCode}`}):\n${daemon.lines.slice(-3).join('\n')}`
+      : '\nfacegated stopped';
   const opens = (): number => daemon?.count(/msg="camera open"/) ?? 0;
   const answers = (): number => daemon?.count(/msg=answer/) ?? 0;
 
@@ -276,7 +300,9 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     dir = openTempDir('fg-deb-');
     // 1. The package, from this checkout's build output (uncompressed: the test measures the package, not xz).
     // FACEGATE_TEST_DEB: a package built already (npm run package:deb), instead of building one here.
-    const out = process.env.FACEGATE_TEST_DEB ?? must('bash', [path.join(PACKAGE_ROOT, 'scripts', 'build-deb.sh')], { FACEGATE_DEB_OUT: dir, FACEGATE_DEB_COMPRESS: 'none' });
+    const out =
+      process.env.FACEGATE_TEST_DEB ??
+      must('bash', [path.join(PACKAGE_ROOT, 'scripts', 'build-deb.sh')], { FACEGATE_DEB_OUT: dir, FACEGATE_DEB_COMPRESS: 'none' });
     deb = out.trim().split('\n').pop()!;
     assert.ok(fs.existsSync(deb), `no package: ${out}`);
     must('dpkg', ['--install', deb]);
@@ -288,16 +314,29 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     fs.writeFileSync(`/etc/sudoers.d/${USER}`, `${USER} ALL=(ALL:ALL) ALL\n`, { mode: 0o440 });
     local = Session.open('fge2elocal', false, Number(must('id', ['-u', USER]).trim()));
 
-    // 3. Faces: the user and root (su asks for root's face) enrol the same person with the installed CLI.
-    const live = (subject: string): string[] => fs.readdirSync(path.join(NUAA, 'live', subject)).sort().map((f) => path.join(NUAA, 'live', subject, f));
-    const frames = live(GENUINE);
-    const sessions = [...new Set(frames.map((f) => path.basename(f).slice(0, 3)))];
-    assert.ok(sessions.length >= 2, `nuaa-dev/live/${GENUINE} needs two sessions`);
-    const enrol = replayDir(dir, 'enrol', frames.filter((f) => path.basename(f).startsWith(sessions[0]!)).slice(0, 10));
-    genuine = replayDir(dir, 'genuine', frames.filter((f) => path.basename(f).startsWith(sessions[1]!)));
-    impostor = replayDir(dir, 'impostor', live(IMPOSTOR));
-    const print = path.join(NUAA, 'print', GENUINE);
-    if (fs.existsSync(print)) printed = replayDir(dir, 'print', fs.readdirSync(print).sort().map((f) => path.join(print, f)));
+    // 3. Faces: the user and root (su asks for root's face) enrol the same person with the installed CLI. With
+    //    the full nuaa-dev: subject 0001's first live session to enrol, a later session as the genuine attempt,
+    //    subject 0005's live frames as the impostor; without it, the fixtures' live scenario (test/fixtures).
+    const full = fullDataset('nuaa-dev');
+    let frames: { enrol: string[]; genuine: string[]; impostor: string[]; print: string[] };
+    if (full) {
+      const live = (subject: string): string[] => imagesIn(path.join(full, 'live', subject));
+      const all = live(GENUINE);
+      const sessions = [...new Set(all.map((f) => path.basename(f).slice(0, 3)))];
+      assert.ok(sessions.length >= 2, `nuaa-dev/live/${GENUINE} needs two sessions`);
+      frames = {
+        enrol: all.filter((f) => path.basename(f).startsWith(sessions[0]!)).slice(0, 10),
+        genuine: all.filter((f) => path.basename(f).startsWith(sessions[1]!)),
+        impostor: live(IMPOSTOR),
+        print: imagesIn(path.join(full, 'print', GENUINE)),
+      };
+    } else {
+      frames = liveScenario();
+    }
+    const enrol = replayDir(dir, 'enrol', frames.enrol);
+    genuine = replayDir(dir, 'genuine', frames.genuine);
+    impostor = replayDir(dir, 'impostor', frames.impostor);
+    if (frames.print.length) printed = replayDir(dir, 'print', frames.print);
     cam = path.join(dir, 'camera');
     pointCamera(cam, genuine);
     config = path.join(dir, 'config.toml');
@@ -343,7 +382,21 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
 
   test('the package installs its layout, the system user and the profile', () => {
     const multiarch = must('dpkg-architecture', ['-qDEB_HOST_MULTIARCH']).trim();
-    for (const f of [`/usr/lib/${multiarch}/security/pam_facegate.so`, FACEGATE_BIN, FACEGATED_BIN, '/usr/lib/systemd/system/facegate.service', '/usr/lib/systemd/system/facegate.socket', '/usr/share/pam-configs/facegate', '/etc/facegate/config.toml', '/usr/share/man/man8/pam_facegate.8.gz', '/usr/share/man/man1/facegate.1.gz', '/usr/share/man/man5/facegate.toml.5.gz', '/usr/share/man/man8/facegated.8.gz', '/usr/lib/udev/rules.d/70-facegate.rules', '/usr/share/dbus-1/system.d/org.facegate.Daemon.conf']) {
+    for (const f of [
+      `/usr/lib/${multiarch}/security/pam_facegate.so`,
+      FACEGATE_BIN,
+      FACEGATED_BIN,
+      '/usr/lib/systemd/system/facegate.service',
+      '/usr/lib/systemd/system/facegate.socket',
+      '/usr/share/pam-configs/facegate',
+      '/etc/facegate/config.toml',
+      '/usr/share/man/man8/pam_facegate.8.gz',
+      '/usr/share/man/man1/facegate.1.gz',
+      '/usr/share/man/man5/facegate.toml.5.gz',
+      '/usr/share/man/man8/facegated.8.gz',
+      '/usr/lib/udev/rules.d/70-facegate.rules',
+      '/usr/share/dbus-1/system.d/org.facegate.Daemon.conf',
+    ]) {
       assert.ok(fs.existsSync(f), `${f} not installed`);
     }
     assert.match(must('dpkg-query', ['-W', '-f=${Conffiles}', 'facegate']), /\/etc\/facegate\/config\.toml/);
@@ -361,7 +414,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     test('genuine: the command runs with no password asked', async () => {
       pointCamera(cam, genuine);
       const r = await sudo();
-      assert.equal(r.code, 0, r.out + daemon!.lines.slice(-3).join('\n'));
+      assert.equal(r.code, 0, `${r.out}${daemonState()}`);
       assert.match(r.out, /SUDO-RAN/);
       assert.doesNotMatch(r.out, new RegExp(SUDO_PROMPT));
     });
@@ -374,7 +427,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
       assert.doesNotMatch(r.out, /SUDO-RAN/);
     });
     test('a printed photo of the user: the password prompt comes', { skip: !hasLiveness() && 'liveness is not in this build yet' }, async () => {
-      assert.ok(printed, 'nuaa-dev/print/0001 absent');
+      assert.ok(printed, 'no printed-photo frames of subject 0001');
       pointCamera(cam, printed);
       const r = await sudo();
       pointCamera(cam, genuine);
@@ -388,7 +441,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     test("genuine (root's face): the command runs with no password asked", async () => {
       pointCamera(cam, genuine);
       const r = await su();
-      assert.equal(r.code, 0, r.out);
+      assert.equal(r.code, 0, `${r.out}${daemonState()}`);
       assert.match(r.out, /SU-RAN/);
       assert.doesNotMatch(r.out, /Password:/);
     });
@@ -408,7 +461,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
       const t = new Pty(local!.line(`login ${USER}`));
       try {
         assert.ok(await t.waitFor(/\$ $|Password:/), t.out);
-        assert.doesNotMatch(t.out, /Password:/);
+        assert.doesNotMatch(t.out, /Password:/, daemonState());
         t.write('echo LOGIN-$((6*7)); exit\n');
         assert.ok(await t.waitFor(/LOGIN-42/), t.out);
       } finally {
@@ -454,7 +507,9 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     assert.equal(answers(), a);
   });
 
-  test('sudo in a session logind marks remote (an ssh login): no camera, the password is asked', { skip: Session.logindRuns() && 'logind runs here: the test does not forge a remote session beside its real ones' }, async () => {
+  test('sudo in a session logind marks remote (an ssh login): no camera, the password is asked', {
+    skip: Session.logindRuns() && 'logind runs here: the test does not forge a remote session beside its real ones',
+  }, async () => {
     const remote = Session.open('fge2eremote', true, Number(must('id', ['-u', USER]).trim()));
     try {
       const [o, a] = [opens(), answers()];
@@ -469,8 +524,10 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
   });
 
   const pkexecWhy = ((): string | false => {
-    if (!which('pkexec') || !which('pkttyagent') || !fs.existsSync('/usr/lib/polkit-1/polkitd') || !which('dbus-daemon')) return 'pkexec, polkitd or dbus-daemon not installed (scripts/setup-dev.sh)';
-    if (fs.existsSync('/run/dbus/system_bus_socket')) return 'a system bus already runs here: this test starts its own bus and polkitd, and will not take over the machine\'s';
+    if (!which('pkexec') || !which('pkttyagent') || !fs.existsSync('/usr/lib/polkit-1/polkitd') || !which('dbus-daemon'))
+      return 'pkexec, polkitd or dbus-daemon not installed (scripts/setup-dev.sh)';
+    if (fs.existsSync('/run/dbus/system_bus_socket'))
+      return "a system bus already runs here: this test starts its own bus and polkitd, and will not take over the machine's";
     return false;
   })();
   const pkexec = (): Pty => {

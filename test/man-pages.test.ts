@@ -23,6 +23,7 @@ function render(page: string): { text: string; warnings: string } {
   });
   assert.equal(r.status, 0, `man -l ${page}: ${r.stderr}`);
   // Bold/underline overstrikes (if any pager formatting got through) and Unicode dashes become plain text.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a backspace overstrike is what it removes
   const text = r.stdout.replace(/.\x08/g, '').replace(/[\u2010\u2011\u2012\u2013\u2212]/g, '-');
   return { text, warnings: r.stderr };
 }
@@ -81,14 +82,22 @@ test('facegated(8) names every option of the daemon', { skip: noMan }, () => {
   const flags = [...source.matchAll(/\.option\(\s*'(--[a-z][a-z0-9-]*)/g)].map((m) => m[1]!);
   assert.ok(flags.includes('--config'), `option list not understood: ${flags.join(' ')}`);
   const { text } = render('facegated.8');
-  assert.deepEqual(flags.filter((f) => !mentions(text, f)), [], 'missing from man/facegated.8');
+  assert.deepEqual(
+    flags.filter((f) => !mentions(text, f)),
+    [],
+    'missing from man/facegated.8',
+  );
 });
 
 test('facegate.toml(5) names every config key as section.key', { skip: noMan }, () => {
   const keys = configKeys();
   assert.ok(keys.includes('verify.target_far') && keys.includes('services.default'));
   const { text } = render('facegate.toml.5');
-  assert.deepEqual(keys.filter((k) => !mentions(text, k)), [], 'missing from man/facegate.toml.5');
+  assert.deepEqual(
+    keys.filter((k) => !mentions(text, k)),
+    [],
+    'missing from man/facegate.toml.5',
+  );
 });
 
 test('the option parser reader finds what the C code accepts', () => {

@@ -16,7 +16,11 @@ for (const name of ['install.sh', 'uninstall.sh']) {
     if (process.getuid?.() === 0) {
       // As nobody it must stop at the root check, before touching anything.
       // The script goes in on stdin, so it runs even where nobody cannot read the checkout.
-      const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'bash', '-s'], { encoding: 'utf8', cwd: '/', input: fs.readFileSync(file) });
+      const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'bash', '-s'], {
+        encoding: 'utf8',
+        cwd: '/',
+        input: fs.readFileSync(file),
+      });
       assert.equal(r.status, 1);
       assert.match(r.stderr, /run as root/);
     }
@@ -27,7 +31,10 @@ test('README keeps exactly two set-up commands: the installer and the tests', ()
   const readme = fs.readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
   const setup = readme.slice(readme.indexOf('## Set up'), readme.indexOf('\n## ', readme.indexOf('## Set up') + 1));
   const commands = setup.split('\n').filter((l) => l.startsWith('    '));
-  assert.deepEqual(commands.map((l) => l.trim()), ['sudo ./scripts/install.sh', './scripts/setup-dev.sh && npm test']);
+  assert.deepEqual(
+    commands.map((l) => l.trim()),
+    ['sudo ./scripts/install.sh', './scripts/setup-dev.sh && npm test'],
+  );
 });
 
 // ---- scripts/lib/layout.sh: what install.sh and uninstall.sh check before they change anything ----------------
@@ -42,7 +49,23 @@ function layout(fn: string, ...args: string[]): { status: number | null; stdout:
 
 test('FACEGATE_PREFIX: only a normalised absolute path ending in /facegate is accepted', () => {
   for (const ok of ['/usr/lib/facegate', '/opt/facegate', '/usr/local/lib/facegate']) assert.equal(layout('fg_check_prefix', ok).status, 0, ok);
-  for (const bad of ['', 'usr/lib/facegate', '/', '/usr', '/usr/lib', '/etc', '/facegate', '/opt/facegate/', '/opt/../facegate', '/opt/./facegate', '/opt//facegate', '/opt/face gate', '/opt/facegate;rm', '/home/me/facegate-x', '/usr/lib/facegate\n/etc']) {
+  for (const bad of [
+    '',
+    'usr/lib/facegate',
+    '/',
+    '/usr',
+    '/usr/lib',
+    '/etc',
+    '/facegate',
+    '/opt/facegate/',
+    '/opt/../facegate',
+    '/opt/./facegate',
+    '/opt//facegate',
+    '/opt/face gate',
+    '/opt/facegate;rm',
+    '/home/me/facegate-x',
+    '/usr/lib/facegate\n/etc',
+  ]) {
     const r = layout('fg_check_prefix', bad);
     assert.equal(r.status, 1, `accepted ${JSON.stringify(bad)}`);
     assert.match(r.stderr, /FACEGATE_PREFIX/);
@@ -59,7 +82,9 @@ test('FACEGATE_PREFIX that is a symlink or a file is refused', () => {
   }
 });
 
-test('the Node.js binary for the units and wrappers must be root-owned in root-only directories', { skip: !asRoot && 'needs root to make root- and nobody-owned copies' }, () => {
+test('the Node.js binary for the units and wrappers must be root-owned in root-only directories', {
+  skip: !asRoot && 'needs root to make root- and nobody-owned copies',
+}, () => {
   const node = fs.realpathSync(process.execPath);
   const good = layout('fg_check_node', node);
   if (fs.statSync(node).uid === 0) {
@@ -102,7 +127,9 @@ test('the Node.js binary for the units and wrappers must be root-owned in root-o
   }
 });
 
-test('install.sh refuses a bad FACEGATE_PREFIX or a Node.js not owned by root, before changing anything', { skip: !asRoot && 'install.sh stops at its root check first' }, () => {
+test('install.sh refuses a bad FACEGATE_PREFIX or a Node.js not owned by root, before changing anything', {
+  skip: !asRoot && 'install.sh stops at its root check first',
+}, () => {
   const install = path.join(PACKAGE_ROOT, 'scripts', 'install.sh');
   // FACEGATE_INSTALL=refused-by-test: should a check wrongly pass, the script stops at its mode check instead of
   // installing, and the message tells which.
@@ -134,7 +161,9 @@ const installedHere = (): boolean =>
   fs.existsSync('/usr/lib/facegate') ||
   ['/usr/lib/x86_64-linux-gnu/security/pam_facegate.so', '/usr/lib/aarch64-linux-gnu/security/pam_facegate.so'].some((f) => fs.existsSync(f));
 
-test('uninstall.sh keeps PAM backups in /var/backups/facegate and leaves no *.facegate-bak in /etc/pam.d', { skip: !asRoot && 'needs root: edits /etc/pam.d' }, async (t) => {
+test('uninstall.sh keeps PAM backups in /var/backups/facegate and leaves no *.facegate-bak in /etc/pam.d', {
+  skip: !asRoot && 'needs root: edits /etc/pam.d',
+}, async (t) => {
   // test/deb-clients installs the package meanwhile: wait for it, then look.
   const release = await holdSystemLock();
   try {
@@ -162,7 +191,10 @@ function uninstallKeepsBackupsOut(): void {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(fs.readFileSync(svc, 'utf8'), '@include common-auth\n');
-    assert.deepEqual(fs.readdirSync('/etc/pam.d').filter((f) => f.endsWith('.facegate-bak')), []);
+    assert.deepEqual(
+      fs.readdirSync('/etc/pam.d').filter((f) => f.endsWith('.facegate-bak')),
+      [],
+    );
     const made = fs.readdirSync(backups).filter((f) => !before.has(f));
     assert.equal(made.length, 2, made.join(' '));
     const copy = made.find((f) => f.startsWith(path.basename(svc)));

@@ -386,6 +386,7 @@ export async function startDaemonAs(user: string, parent: string): Promise<Forei
  * package "unknown ok not-installed" (or nothing).
  */
 export function packageKnown(pkg: string): boolean {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
   const status = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout.trim();
   return status !== '' && !status.endsWith(' not-installed');
 }
