@@ -399,6 +399,7 @@ describe('the Debian package with the real sudo, su, pkexec, login and lock-scre
     ]) {
       assert.ok(fs.existsSync(f), `${f} not installed`);
     }
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
     assert.match(must('dpkg-query', ['-W', '-f=${Conffiles}', 'facegate']), /\/etc\/facegate\/config\.toml/);
     assert.match(must('id', ['-nG', 'facegate']), /\bvideo\b/);
     const st = fs.statSync('/var/lib/facegate');
