@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildModule, pamSkipReason, runPam } from '../test/helpers/pam-harness.js';
-import { currentUser, e2eSkipReason, lfwIdentities, openTempDir, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { currentUser, e2eSkipReason, lfwIdentities, openTempDir, replayConfigToml, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     const db = path.join(dir, 'facegate.db');
     const sock = path.join(dir, 'facegate.sock');
     const config = path.join(dir, 'config.toml');
-    fs.writeFileSync(config, '[verify]\ntimeout = 4\n');
+    fs.writeFileSync(config, replayConfigToml('', '[verify]\ntimeout = 4\n'));
     log(`enrolling ${user} from ${a.name} (5 images)…`);
     const en = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     if (en.code !== 0) throw new Error(`enroll failed: ${en.stdout}${en.stderr}`);

@@ -17,6 +17,7 @@ import {
   lfwIdentities,
   openTempDir,
   pointCamera,
+  replayConfigToml,
   replayDir,
   runCli,
   startDaemon,
@@ -66,7 +67,7 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     sock = path.join(dir, 'facegate.sock');
     config = path.join(dir, 'config.toml');
     // idle_close = 0: every request reopens the replay camera, so re-pointing the symlink switches faces.
-    fs.writeFileSync(config, '[camera]\nidle_close = 0\n[verify]\ntimeout = 4\n');
+    fs.writeFileSync(config, replayConfigToml('idle_close = 0\n', '[verify]\ntimeout = 4\n'));
     const r = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     assert.equal(r.code, 0, `enroll failed: ${r.stdout}${r.stderr}`);
     assert.equal(JSON.parse(r.stdout).frames_good, 5);

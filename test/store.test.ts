@@ -40,9 +40,9 @@ test('adds, lists and removes faces; vectors round-trip exactly', () => {
   try {
     const va = Float32Array.from([0.25, -1.5, 3.1415927, 1e-7]);
     const vb = Float32Array.from([1, 2, 3]);
-    const f1 = store.addFace('alice', 'glasses', [{ ...A, vector: va }, { ...B, vector: vb }]);
-    const f2 = store.addFace('alice', 'default', [{ ...A, vector: va }]);
-    store.addFace('bob', 'default', [{ ...A, vector: vb.subarray(0, 2) }]);
+    const f1 = store.addFace('alice', 'glasses', [{ ...A, vector: va }, { ...B, vector: vb }], { uid: 1000 });
+    const f2 = store.addFace('alice', 'default', [{ ...A, vector: va }], { uid: 1000 });
+    store.addFace('bob', 'default', [{ ...A, vector: vb.subarray(0, 2) }], { uid: 1001 });
     assert.deepEqual(f1.models, [A, B]);
     assert.deepEqual(store.listUsers(), [
       { user: 'alice', faces: 2, templates: 3 },
@@ -74,7 +74,7 @@ test('templates of another model version are refused as stale, with a re-enrol m
   const dir = tmp();
   const store = TemplateStore.open(path.join(dir, 'f.db'));
   try {
-    store.addFace('carol', 'x', [{ ...A, vector: Float32Array.from([1, 0]) }]);
+    store.addFace('carol', 'x', [{ ...A, vector: Float32Array.from([1, 0]) }], { uid: 1002 });
     const upgraded = { id: A.id, sha256: 'c'.repeat(64) };
     const got = store.templatesFor('carol', [upgraded]);
     assert.equal(got.byModel.size, 0);
@@ -91,12 +91,12 @@ test('bad input is refused before it reaches SQL', () => {
   const store = TemplateStore.open(path.join(dir, 'f.db'));
   try {
     const v = [{ ...A, vector: Float32Array.from([1]) }];
-    assert.throws(() => store.addFace("x'; DROP TABLE users; --", 'l', v), /invalid user name/);
-    assert.throws(() => store.addFace('', 'l', v), /invalid user name/);
-    assert.throws(() => store.addFace('ok', '', v), /label/);
-    assert.throws(() => store.addFace('ok', 'a\nb', v), /label/);
-    assert.throws(() => store.addFace('ok', 'l', []), /no templates/);
-    assert.throws(() => store.addFace('ok', 'l', [{ ...A, vector: Float32Array.from([NaN]) }]), /finite/);
+    assert.throws(() => store.addFace("x'; DROP TABLE users; --", 'l', v, { uid: 1 }), /invalid user name/);
+    assert.throws(() => store.addFace('', 'l', v, { uid: 1 }), /invalid user name/);
+    assert.throws(() => store.addFace('ok', '', v, { uid: 1 }), /label/);
+    assert.throws(() => store.addFace('ok', 'a\nb', v, { uid: 1 }), /label/);
+    assert.throws(() => store.addFace('ok', 'l', [], { uid: 1 }), /no templates/);
+    assert.throws(() => store.addFace('ok', 'l', [{ ...A, vector: Float32Array.from([NaN]) }], { uid: 1 }), /finite/);
     assert.deepEqual(store.listUsers(), []);
   } finally {
     store.close();

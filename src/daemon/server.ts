@@ -16,17 +16,29 @@ import {
 import { TemplateStore } from '../store/store.js';
 import { isValidUserName } from '../store/username.js';
 import { CameraManager, LeaseError } from '../auth/camera-manager.js';
+import { identityOf, describeCamera } from '../camera/identity.js';
 import type { FaceEngine } from '../auth/engine.js';
 import type { Logger } from './log.js';
 import { peerCredOf, userNameOfUid, type PeerCred } from './peercred.js';
 import { verifyFace } from '../auth/verify.js';
+import { UserDirectory, type UserLookup } from './user-directory.js';
 
 /** How long a client has to send its request after connecting. */
 const REQUEST_TIMEOUT_MS = 2000;
 /** Time kept back from the client's deadline so the answer arrives before the client gives up. */
 const ANSWER_MARGIN_MS = 120;
-/** Connections served at once; more are closed at once (each costs a socket and a little memory). */
-const MAX_CONNECTIONS = 64;
+/**
+ * Connections served at once. Of these, ROOT_RESERVED only ever go to uid 0 (greeters, sudo, login), and no other
+ * uid may hold more than PER_UID_CONNECTIONS, so a local user flooding the socket cannot lock anyone else out.
+ * Refused connections get `unavailable`/`busy` at once.
+ */
+const MAX_CONNECTIONS = 128;
+const ROOT_RESERVED = 32;
+const PER_UID_CONNECTIONS = 8;
+/** Accepted sockets beyond which the kernel-level accept is refused outright (bounds file descriptors). */
+const HARD_CONNECTION_LIMIT = 1024;
+/** After its answer a connection gets this long to read it and close, then it is closed for it. */
+const LINGER_MS = 250;
 
 /** PAM_RHOST values that still mean "this machine" (sudo and some greeters set them). */
 const LOCAL_RHOSTS = new Set(['', 'localhost', '127.0.0.1', '::1', 'localhost.localdomain']);
@@ -45,13 +57,22 @@ export function mayAskFor(uid: number, user: string, userName: (uid: number) => 
 
 export interface ServerDeps {
   config: Config;
-  store: TemplateStore;
+  /** null when the database could not be opened: every request is answered `unavailable` at once. */
+  store: TemplateStore | null;
   engine: FaceEngine;
   camera: CameraManager;
   log: Logger;
   /** Injected for tests; production uses SO_PEERCRED and getpwuid_r. */
   peerCred?: (socket: net.Socket) => PeerCred;
   userName?: (uid: number) => string | null;
+  /** passwd look-ups (default: a cached, asynchronous UserDirectory over NSS). */
+  users?: UserLookup;
+}
+
+/** A verification in flight for a user: at most one at a time per user (issue 7). */
+interface InFlight {
+  priority: boolean;
+  preempt: () => void;
 }
 
 type AnswerFn = <R extends Result>(result: R, reason: ReasonFor<R>) => void;
@@ -66,10 +87,19 @@ export class FacegateServer {
   private closing = false;
   /** Requests answered, by result (status and tests). */
   readonly counts = { allow: 0, deny: 0, unavailable: 0 };
+  /** Connections refused because their uid (or everyone but root) had used its slots. */
+  refusedConnections = 0;
+  private readonly perUid = new Map<number, number>();
+  private nonRootConnections = 0;
+  private rootConnections = 0;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly users: UserLookup;
 
   constructor(private readonly deps: ServerDeps) {
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (s) => this.onConnection(s));
-    this.server.maxConnections = MAX_CONNECTIONS;
+    this.server.maxConnections = HARD_CONNECTION_LIMIT;
+    const userName = deps.userName;
+    this.users = deps.users ?? (userName ? withNames(userName, new UserDirectory()) : new UserDirectory());
     this.server.on('error', (err) => deps.log.error('server error', { error: err.message }));
   }
 
@@ -126,9 +156,18 @@ export class FacegateServer {
       cred = (this.deps.peerCred ?? peerCredOf)(socket);
     } catch (err) {
       log.error('peer credentials unavailable', { error: (err as Error).message });
-      socket.end(encodeAnswer('unavailable', 'internal-error'));
+      endSoon(socket, encodeAnswer('unavailable', 'internal-error'));
       return;
     }
+    if (!this.takeSlot(cred.uid)) {
+      this.refusedConnections++;
+      // One line per refusal would let a flood fill the journal; every 100th is enough to see it happening.
+      if (this.refusedConnections % 100 === 1) log.warn('connection refused: too many', { uid: cred.uid, refused: this.refusedConnections });
+      this.counts.unavailable++;
+      endSoon(socket, encodeAnswer('unavailable', 'busy'));
+      return;
+    }
+    socket.on('close', () => this.freeSlot(cred.uid));
     const reader = new FrameReader();
     const abort = new AbortController();
     let answered = false;
@@ -137,7 +176,7 @@ export class FacegateServer {
       if (answered) return;
       answered = true;
       this.counts[result]++;
-      if (!socket.destroyed && socket.writable) socket.end(encodeAnswer(result, reason));
+      if (!socket.destroyed && socket.writable) endSoon(socket, encodeAnswer(result, reason));
       else socket.destroy();
     };
     const event = (e: EventCode): void => {
@@ -186,7 +225,7 @@ export class FacegateServer {
           return;
         }
         // A connect-and-close (facegate status probing the socket) is not an error.
-        socket.end();
+        endSoon(socket);
         return;
       }
       // End of stream after the request means the client gave up (its deadline, Ctrl-C): stop and free the
@@ -229,30 +268,67 @@ export class FacegateServer {
       log.info('answer', { ...fields, result, reason, ms: Math.round(performance.now() - t0), ...extra });
     };
     if (this.closing) return done('unavailable', 'shutting-down');
+    if (!store) return done('unavailable', 'internal-error', { error: 'template database unavailable (facegate doctor)' });
     if (!isValidUserName(req.user)) return done('unavailable', 'bad-request');
-    if (!mayAskFor(cred.uid, req.user, this.deps.userName)) return done('unavailable', 'not-permitted');
-    if (isRemoteRhost(req.rhost)) return done('unavailable', 'remote-session');
-    if (!serviceEnabled(config, req.service)) return done('unavailable', 'disabled');
-    const lookup = store.templatesFor(req.user, engine.models);
+    // Root may ask for anyone without a look-up; others need their name, from a cache or off the event loop.
+    let peerName: string | null = null;
+    let uid: number | null;
+    try {
+      if (cred.uid !== 0) peerName = await this.users.nameOf(cred.uid);
+      if (!mayAskFor(cred.uid, req.user, () => peerName)) return done('unavailable', 'not-permitted');
+      if (isRemoteRhost(req.rhost)) return done('unavailable', 'remote-session');
+      if (!serviceEnabled(config, req.service)) return done('unavailable', 'disabled');
+      uid = cred.uid !== 0 ? cred.uid : await this.users.uidOf(req.user);
+    } catch (err) {
+      return done('unavailable', 'internal-error', { error: err instanceof Error ? err.message : String(err) });
+    }
+    if (signal.aborted) return log.info('client left', fields);
+    // Only faces bound to the account's current uid: a deleted user's face must not unlock a new account that
+    // re-uses the name.
+    if (uid === null) return done('unavailable', 'no-templates');
+    const lookup = store.templatesFor(req.user, engine.models, { uid });
     if (lookup.byModel.size === 0) {
       if (lookup.stale.length > 0) return done('unavailable', 'model-mismatch');
+      if (lookup.otherAccount > 0) return done('unavailable', 'no-templates', { error: 'templates belong to another uid (account re-created?): re-enrol' });
       return done('unavailable', store.templateCount(req.user) > 0 ? 'model-mismatch' : 'no-templates');
     }
-    const matcher = engine.matcher(lookup.byModel, config.verify.target_far);
-    if (!matcher) return done('unavailable', 'model-mismatch');
+    if (!engine.matcher(lookup.byModel, config.verify.target_far)) return done('unavailable', 'model-mismatch');
 
+    // At most one verification per user: a second one is refused at once, unless root asks while the one running
+    // came from the user's own session (root's greeter or sudo is served; the user's lock screen falls back).
+    const priority = cred.uid === 0;
+    const running = this.inFlight.get(req.user);
+    if (running) {
+      if (!priority || running.priority) return done('unavailable', 'busy');
+      running.preempt();
+    }
+    const preempted = new AbortController();
+    const mine: InFlight = { priority, preempt: () => preempted.abort() };
+    this.inFlight.set(req.user, mine);
+    const stop = AbortSignal.any([signal, preempted.signal]);
     const deadline = t0 + Math.min(req.deadlineMs, config.verify.timeout * 1000) - ANSWER_MARGIN_MS;
     let lease;
     try {
-      lease = await camera.acquire(deadline, signal, () => event('queued'));
+      lease = await camera.acquire(deadline, stop, () => event('queued'), { priority, onPreempt: mine.preempt });
     } catch (err) {
+      if (this.inFlight.get(req.user) === mine) this.inFlight.delete(req.user);
       if (err instanceof LeaseError) {
-        if (err.reason === 'aborted') return log.info('client left', fields);
+        if (signal.aborted) return log.info('client left', fields);
+        if (err.reason === 'aborted') return done('unavailable', 'busy', { error: 'pre-empted by a root request' });
         return done('unavailable', err.reason === 'busy' ? 'busy' : 'camera-error', { error: err.reason === 'camera-error' ? err.message : undefined });
       }
       throw err;
     }
     try {
+      // The faces enrolled with this very camera (or before cameras were recorded): a swapped or spoofed device
+      // that takes the same /dev path does not get to check anyone.
+      const current = identityOf(lease.info);
+      const usable = store.templatesFor(req.user, engine.models, { uid, camera: current });
+      if (usable.byModel.size === 0 && usable.otherCamera > 0) {
+        return done('unavailable', 'camera-error', { error: `camera ${describeCamera(current)} is not the one ${req.user} enrolled with: re-enrol or restore it` });
+      }
+      const matcher = engine.matcher(usable.byModel, config.verify.target_far);
+      if (!matcher) return done('unavailable', 'model-mismatch');
       event('looking');
       const run = await verifyFace({
         nextFrame: (dl, sig) => lease.nextFrame(dl, sig),
@@ -260,10 +336,11 @@ export class FacegateServer {
         matcher,
         settings: { ...config.verify, dark_threshold: config.camera.dark_threshold },
         deadline,
-        signal,
+        signal: stop,
         onEvent: event,
       });
       if (signal.aborted) return log.info('client left', { ...fields, frames: run.frames.length });
+      if (preempted.signal.aborted) return done('unavailable', 'busy', { error: 'pre-empted by a root request', frames: run.frames.length });
       const { result, reason } = run.outcome;
       done(result, reason as ReasonFor<typeof result>, {
         frames: run.frames.length,
@@ -275,8 +352,46 @@ export class FacegateServer {
       throw err;
     } finally {
       lease.release();
+      if (this.inFlight.get(req.user) === mine) this.inFlight.delete(req.user);
     }
   }
+
+  /** Takes a connection slot for a uid; false when its share (or everyone's but root's) is used up. */
+  private takeSlot(uid: number): boolean {
+    const mine = this.perUid.get(uid) ?? 0;
+    if (uid === 0) {
+      if (this.rootConnections + this.nonRootConnections >= MAX_CONNECTIONS) return false;
+      this.rootConnections++;
+    } else if (mine >= PER_UID_CONNECTIONS || this.nonRootConnections >= MAX_CONNECTIONS - ROOT_RESERVED) {
+      return false;
+    } else {
+      this.nonRootConnections++;
+    }
+    this.perUid.set(uid, mine + 1);
+    return true;
+  }
+
+  private freeSlot(uid: number): void {
+    const n = (this.perUid.get(uid) ?? 1) - 1;
+    if (n <= 0) this.perUid.delete(uid);
+    else this.perUid.set(uid, n);
+    if (uid !== 0) this.nonRootConnections--;
+    else this.rootConnections--;
+  }
+}
+
+/** Sends the last bytes, then closes the connection if the client has not within LINGER_MS (it has its answer). */
+function endSoon(socket: net.Socket, last?: Buffer): void {
+  if (last) socket.end(last);
+  else socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** The test seam's synchronous uid-to-name function, with name-to-uid from `rest`. */
+function withNames(userName: (uid: number) => string | null, rest: UserLookup): UserLookup {
+  return { nameOf: async (uid) => userName(uid), uidOf: (name) => rest.uidOf(name) };
 }
 
 function canConnect(file: string): Promise<boolean> {
