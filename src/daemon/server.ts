@@ -28,6 +28,11 @@ const REQUEST_TIMEOUT_MS = 2000;
 /** Time kept back from the client's deadline so the answer arrives before the client gives up. */
 const ANSWER_MARGIN_MS = 120;
 /**
+ * A request still waiting for the camera this close to its deadline gives up (`busy`): too little time is left to
+ * verify anyone, and answering early keeps a starved machine's late timers within the PAM module's grace.
+ */
+const MIN_VERIFY_MS = 300;
+/**
  * Connections served at once. Of these, ROOT_RESERVED only ever go to uid 0 (greeters, sudo, login), and no other
  * uid may hold more than PER_UID_CONNECTIONS, so a local user flooding the socket cannot lock anyone else out.
  * Refused connections get `unavailable`/`busy` at once.
@@ -148,6 +153,9 @@ export class FacegateServer {
 
   private onConnection(socket: net.Socket): void {
     const { log } = this.deps;
+    // The client's deadline runs from before it connected; counting ours from accept (not from when the request
+    // was parsed) keeps a busy daemon from answering after the client has given up.
+    const acceptedAt = performance.now();
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {});
@@ -209,7 +217,7 @@ export class FacegateServer {
         answer('unavailable', 'bad-request');
         return;
       }
-      this.handle(first, cred, abort.signal, event, answer).catch((err: unknown) => {
+      this.handle(first, cred, abort.signal, event, answer, acceptedAt).catch((err: unknown) => {
         log.error('request failed', { user: first.user, error: err instanceof Error ? err.message : String(err) });
         answer('unavailable', 'internal-error');
       });
@@ -259,9 +267,9 @@ export class FacegateServer {
     return answer;
   }
 
-  private async handle(req: Request, cred: PeerCred, signal: AbortSignal, event: (e: EventCode) => void, answer: AnswerFn): Promise<void> {
+  private async handle(req: Request, cred: PeerCred, signal: AbortSignal, event: (e: EventCode) => void, answer: AnswerFn, startedAt?: number): Promise<void> {
     const { config, store, engine, camera, log } = this.deps;
-    const t0 = performance.now();
+    const t0 = startedAt ?? performance.now();
     const fields = { user: req.user, service: req.service, uid: cred.uid, pid: cred.pid };
     const done = <R extends Result>(result: R, reason: ReasonFor<R>, extra: Record<string, number | string | undefined> = {}): void => {
       answer(result, reason);
@@ -283,6 +291,10 @@ export class FacegateServer {
       return done('unavailable', 'internal-error', { error: err instanceof Error ? err.message : String(err) });
     }
     if (signal.aborted) return log.info('client left', fields);
+    const priority = cred.uid === 0;
+    // Checked here too, before any database work, so a flood of requests for one user costs little.
+    const early = this.inFlight.get(req.user);
+    if (early && (!priority || early.priority)) return done('unavailable', 'busy');
     // Only faces bound to the account's current uid: a deleted user's face must not unlock a new account that
     // re-uses the name.
     if (uid === null) return done('unavailable', 'no-templates');
@@ -296,7 +308,6 @@ export class FacegateServer {
 
     // At most one verification per user: a second one is refused at once, unless root asks while the one running
     // came from the user's own session (root's greeter or sudo is served; the user's lock screen falls back).
-    const priority = cred.uid === 0;
     const running = this.inFlight.get(req.user);
     if (running) {
       if (!priority || running.priority) return done('unavailable', 'busy');
@@ -309,7 +320,7 @@ export class FacegateServer {
     const deadline = t0 + Math.min(req.deadlineMs, config.verify.timeout * 1000) - ANSWER_MARGIN_MS;
     let lease;
     try {
-      lease = await camera.acquire(deadline, stop, () => event('queued'), { priority, onPreempt: mine.preempt });
+      lease = await camera.acquire(deadline - MIN_VERIFY_MS, stop, () => event('queued'), { priority, onPreempt: mine.preempt });
     } catch (err) {
       if (this.inFlight.get(req.user) === mine) this.inFlight.delete(req.user);
       if (err instanceof LeaseError) {
