@@ -114,7 +114,6 @@ export class UserDirectory implements UserLookup {
 function withTimeout<V>(p: Promise<V>, ms: number): Promise<V> {
   return new Promise<V>((resolve, reject) => {
     const timer = setTimeout(() => reject(new UserLookupError('timeout', `passwd look-up took longer than ${ms} ms`)), ms);
-    timer.unref();
     p.then(
       (v) => {
         clearTimeout(timer);
