@@ -118,3 +118,107 @@ test('a database from a newer facegate is refused', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** The schema-1 database facegate wrote before faces were bound to a uid and a camera. */
+function schema1(file: string): void {
+  const db = new Database(file);
+  db.exec(`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);
+    CREATE TABLE faces (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, label TEXT NOT NULL, created INTEGER NOT NULL);
+    CREATE INDEX faces_user ON faces(user_id);
+    CREATE TABLE templates (id INTEGER PRIMARY KEY, face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE, model_id TEXT NOT NULL,
+      model_sha256 TEXT NOT NULL, dim INTEGER NOT NULL CHECK (dim > 0), vector BLOB NOT NULL CHECK (length(vector) = dim * 4));
+    CREATE INDEX templates_face ON templates(face_id);
+    INSERT INTO users(id, name, created) VALUES (1, 'alice', 1), (2, 'gone', 1);
+    INSERT INTO faces(id, user_id, label, created) VALUES (1, 1, 'default', 1), (2, 2, 'default', 1);
+    INSERT INTO templates(face_id, model_id, model_sha256, dim, vector) VALUES
+      (1, 'model-a', '${'a'.repeat(64)}', 2, X'0000803F00000000'), (2, 'model-a', '${'a'.repeat(64)}', 2, X'000000000000803F');
+    PRAGMA user_version = 1;`);
+  db.close();
+}
+
+test('migrates a schema-1 database: users bound to the uid their name has now; a vanished user matches no one', () => {
+  const dir = tmp();
+  try {
+    const file = path.join(dir, 'old.db');
+    schema1(file);
+    const store = TemplateStore.open(file, { resolveUid: (name) => (name === 'alice' ? 1000 : null) });
+    try {
+      assert.equal(store.boundUid('alice'), 1000);
+      assert.equal(store.boundUid('gone'), null);
+      const alice = store.templatesFor('alice', [A], { uid: 1000 });
+      assert.deepEqual([...alice.byModel.get('model-a')![0]!], [1, 0], 'the old template survives the migration');
+      // A new account that took the name "gone" (any uid) gets nothing from the old one.
+      const gone = store.templatesFor('gone', [A], { uid: 1001 });
+      assert.equal(gone.byModel.size, 0);
+      assert.equal(gone.otherAccount, 1);
+      assert.deepEqual(store.listFaces('alice').map((f) => [f.uid, f.camera]), [[1000, null]]);
+    } finally {
+      store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    db.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('faces are bound to the uid: another uid under the same name sees none, and re-enrolling it drops the old faces', () => {
+  const dir = tmp();
+  const store = TemplateStore.open(path.join(dir, 'f.db'));
+  try {
+    const v = Float32Array.from([1, 0]);
+    store.addFace('alice', 'default', [{ ...A, vector: v }], { uid: 1000 });
+    assert.equal(store.templatesFor('alice', [A], { uid: 1000 }).byModel.size, 1);
+    const other = store.templatesFor('alice', [A], { uid: 1005 });
+    assert.deepEqual([other.byModel.size, other.otherAccount], [0, 1]);
+    // The account was deleted and the name given to uid 1005, which enrols: the old face is gone for good.
+    store.addFace('alice', 'new', [{ ...A, vector: Float32Array.from([0, 1]) }], { uid: 1005 });
+    assert.deepEqual(store.listFaces('alice').map((f) => [f.label, f.uid]), [['new', 1005]]);
+    assert.equal(store.templatesFor('alice', [A], { uid: 1000 }).byModel.size, 0);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('faces remember their camera; a lookup for another camera leaves them out, faces without one stay usable', () => {
+  const dir = tmp();
+  const store = TemplateStore.open(path.join(dir, 'f.db'));
+  try {
+    const ir = { driver: 'uvcvideo', card: 'Integrated IR Camera', bus: 'usb-0000:00:14.0-5', serial: '0001' };
+    store.addFace('alice', 'ir', [{ ...A, vector: Float32Array.from([1, 0]) }], { uid: 1000, camera: ir });
+    assert.deepEqual(store.listFaces('alice')[0]!.camera, ir);
+    assert.equal(store.templatesFor('alice', [A], { uid: 1000, camera: { ...ir } }).byModel.size, 1);
+    const loop = store.templatesFor('alice', [A], { uid: 1000, camera: { driver: 'v4l2 loopback', card: 'Integrated IR Camera', bus: 'platform:v4l2loopback-000' } });
+    assert.deepEqual([loop.byModel.size, loop.otherCamera], [0, 1]);
+    const swapped = store.templatesFor('alice', [A], { uid: 1000, camera: { ...ir, serial: '0002' } });
+    assert.equal(swapped.otherCamera, 1, 'same model, another serial number');
+    assert.deepEqual(store.enrolledCameras(), [{ camera: ir, faces: 1 }]);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('root writing into a directory another user owns hands the database to that user; symlinks are refused', { skip: process.getuid?.() !== 0 && 'needs root' }, () => {
+  const dir = tmp();
+  try {
+    const state = path.join(dir, 'state');
+    fs.mkdirSync(state, { mode: 0o700 });
+    fs.chownSync(state, 65534, 65534);
+    const file = path.join(state, 'facegate.db');
+    const store = TemplateStore.open(file);
+    store.addFace('alice', 'default', [{ ...A, vector: Float32Array.from([1, 0]) }], { uid: 1000 });
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      const st = fs.statSync(f);
+      assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [65534, 65534, 0o600], f);
+    }
+    store.close();
+    const link = path.join(state, 'link.db');
+    fs.symlinkSync('/etc/hostname', link);
+    assert.throws(() => TemplateStore.open(link), /symbolic link|ELOOP/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
