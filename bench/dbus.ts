@@ -109,14 +109,15 @@ async function main(): Promise<void> {
   const config = defaultConfig();
   config.camera.device = `replay:${cam}?fps=30`;
   config.camera.allow_replay = true;
+  config.services.enabled.dbus = true; // off by default (docs/config.md)
   const store = TemplateStore.open(path.join(dir, 'f.db'));
   store.addFace('alice', 'default', [{ ...MODEL, vector: unit(200) }], { uid: 1000 });
   const log = createLogger(() => {});
   // The camera stays open between requests, as on a warm daemon.
   const camera = new CameraManager(config.camera.device, 60_000, log);
-  // alice exists only in this bench's database: name-to-uid is faked, uid-to-name is real.
+  // The bench process is in no logind session; the local rule is not what this measures. alice exists only in this bench's database: name-to-uid is faked, uid-to-name is real.
   const users = lookupFromSync(userNameOfUid, (name) => (name === 'alice' ? 1000 : null));
-  const server = new FacegateServer({ config, store, engine, camera, log, users });
+  const server = new FacegateServer({ config, store, engine, camera, log, users, sessionOf: () => 'local' });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   const handle = await startDbusService('session', { runner: server, store, models: engine.models, camera, config, log }, { busAddress: address });

@@ -51,6 +51,7 @@ async function start(): Promise<Harness> {
     log,
     peerCred: () => ({ pid: 1, uid: h.nextUid, gid: h.nextUid }),
     users: lookupFromSync((uid) => NAMES.get(uid) ?? null, (name) => USERS[name] ?? null),
+    sessionOf: () => 'local',
   });
   const sock = path.join(dir, 'facegate.sock');
   await server.listenPath(sock);
@@ -230,6 +231,7 @@ test('a hung passwd look-up for one client does not hold up root', async () => {
       timeoutMs: 300,
       source: { nameOf: () => new Promise<string | null>(() => {}), uidOf: async (n) => (n === 'root' ? 0 : null) },
     }),
+    sessionOf: () => 'local',
   });
   const sock = path.join(dirp, 's.sock');
   await server.listenPath(sock);

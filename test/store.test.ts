@@ -119,6 +119,41 @@ test('a database from a newer facegate is refused', () => {
   }
 });
 
+test('lockout counters: count, lock, expire on a fake clock, undo, clear', () => {
+  const dir = tmp();
+  let now = 5_000_000;
+  try {
+    const s = { attempts: 3, seconds: 100 };
+    const store = TemplateStore.open(path.join(dir, 'f.db'), { now: () => now });
+    const begin = () => store.lockout.begin('alice', s);
+    const t1 = begin();
+    assert.equal(t1.locked, false);
+    now += 10;
+    begin();
+    now += 10;
+    const t3 = begin();
+    assert.deepEqual(store.lockout.state('alice', s), { failures: 3, updated: now });
+    const locked = begin();
+    assert.deepEqual(locked, { locked: true, until: now + 100_000 });
+    assert.equal(store.lockout.state('bob', s), null, 'per user');
+    // An attempt that compared no face is taken back, and the earlier failures keep their own age.
+    assert.equal(t3.locked, false);
+    if (!t3.locked) store.lockout.undo(t3.token);
+    assert.deepEqual(store.lockout.state('alice', s), { failures: 2, updated: now - 10 });
+    // A failure older than lockout.seconds no longer counts.
+    now += 100_000;
+    assert.equal(store.lockout.state('alice', s), null);
+    assert.equal(begin().locked, false);
+    assert.equal(store.lockout.state('alice', s)?.failures, 1);
+    assert.equal(store.lockout.clear('alice'), true);
+    assert.equal(store.lockout.clear('alice'), false);
+    assert.throws(() => store.lockout.clear('../x'), /invalid user name/);
+    store.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** The schema-1 database facegate wrote before faces were bound to a uid and a camera. */
 function schema1(file: string): void {
   const db = new Database(file);
@@ -136,7 +171,7 @@ function schema1(file: string): void {
   db.close();
 }
 
-test('migrates a schema-1 database: users bound to the uid their name has now; a vanished user matches no one', () => {
+test('migrates a schema-1 database: templates kept, lockout table added, users bound to the uid their name has now; a vanished user matches no one', () => {
   const dir = tmp();
   try {
     const file = path.join(dir, 'old.db');
@@ -152,6 +187,8 @@ test('migrates a schema-1 database: users bound to the uid their name has now; a
       assert.equal(gone.byModel.size, 0);
       assert.equal(gone.otherAccount, 1);
       assert.deepEqual(store.listFaces('alice').map((f) => [f.uid, f.camera]), [[1000, null]]);
+      // The lockout table (schema 2) came along on the way.
+      assert.equal(store.lockout.begin('alice', { attempts: 1, seconds: 60 }).locked, false);
     } finally {
       store.close();
     }

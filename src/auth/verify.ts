@@ -1,10 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { meanBrightness, type Frame } from '../camera/camera.js';
 import type { EventCode } from '../protocol/index.js';
+import { AttemptJudge, type AttemptRuleKind } from '../match/attempt-rule.js';
 import { qualityProblem, type FaceEngine, type QualityLimits, type QualityProblem, type UserMatcher } from './engine.js';
 
 export interface VerifySettings extends QualityLimits {
-  frames_needed: number;
+  /** The attempt rule (src/match/attempt-rule.ts) and the frames it needs. */
+  rule: AttemptRuleKind;
+  rule_frames: number;
+  /** Seconds with no face in any frame after which the answer is no-face at once (0: wait until the deadline). */
+  face_wait: number;
   dark_threshold: number;
 }
 
@@ -44,6 +49,8 @@ export interface VerifyInput {
   signal?: AbortSignal;
   onEvent?: (e: EventCode) => void;
   onFrame?: (r: FrameReport) => void;
+  /** Clock in ms, the time base of `deadline` (default performance.now; tests pass a fake one). */
+  now?: () => number;
 }
 
 /** Consecutive dark frames before telling the user: IR emitters leave every other frame dark by design. */
@@ -58,14 +65,19 @@ const EVENT_OF: Record<QualityProblem, EventCode> = {
 };
 
 /**
- * One verification: frames → skip dark → detect → quality gate → embed → match, until `frames_needed`
- * consecutive frames match (allow), or the deadline (deny if a face reached the matcher, else no-face).
+ * One verification: frames → skip dark → detect → quality gate → embed → match, until the attempt rule is
+ * satisfied by the frame scores so far (allow), or the deadline (deny if a face reached the matcher, else
+ * no-face). When no frame has shown a face for `face_wait` seconds the answer is no-face at once, so the
+ * password prompt comes without waiting out the timeout; once a face was seen the whole timeout is used.
  * Shared by facegated and `facegate test` so both decide identically.
  */
 export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
   const { engine, matcher, settings, deadline, signal } = input;
+  const now = input.now ?? (() => performance.now());
+  const faceWaitEnd = settings.face_wait > 0 ? now() + settings.face_wait * 1000 : Infinity;
+  let faceSeen = false;
   const frames: FrameReport[] = [];
-  let consecutive = 0;
+  const judge = new AttemptJudge({ kind: settings.rule, frames: settings.rule_frames }, matcher.threshold);
   let darkRun = 0;
   let scored = false;
   let bestScore: number | undefined;
@@ -78,8 +90,9 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
 
   for (;;) {
     if (signal?.aborted) break;
-    const frame = await input.nextFrame(deadline, signal);
-    if (!frame || performance.now() >= deadline) break;
+    if (!faceSeen && now() >= faceWaitEnd) break;
+    const frame = await input.nextFrame(faceSeen ? deadline : Math.min(deadline, faceWaitEnd), signal);
+    if (!frame || now() >= deadline) break;
     const t0 = performance.now();
     const brightness = meanBrightness(frame.image);
     const report: FrameReport = { sequence: frame.sequence, ms: 0, brightness, dark: brightness < settings.dark_threshold, faces: 0 };
@@ -99,16 +112,16 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
     report.faces = faces.length;
     const face = faces[0];
     if (!face) {
-      consecutive = 0;
       emit('no-face');
       done();
       continue;
     }
+    // A face in view, even one the quality gate refuses: someone is there, so use the whole timeout.
+    faceSeen = true;
     // The largest face is the person at the keyboard; others in view do not block them.
     const problem = qualityProblem(face.quality, settings);
     if (problem) {
       report.problem = problem;
-      consecutive = 0;
       emit(EVENT_OF[problem]);
       done();
       continue;
@@ -120,13 +133,8 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
     report.match = score > matcher.threshold;
     if (bestScore === undefined || score > bestScore) bestScore = score;
     done();
-    if (report.match) {
-      consecutive++;
-      if (consecutive >= settings.frames_needed) return finish({ result: 'allow', reason: 'match' });
-    } else {
-      consecutive = 0;
-      emit('retry');
-    }
+    if (judge.push(score)) return finish({ result: 'allow', reason: 'match' });
+    if (!report.match) emit('retry');
   }
   return finish(scored ? { result: 'deny', reason: 'no-match' } : { result: 'unavailable', reason: 'no-face' });
 }

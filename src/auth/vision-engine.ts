@@ -1,5 +1,5 @@
-import ort from 'onnxruntime-node';
-import { scoringFor, thresholdFor } from '../match/calibration.js';
+import { DEFAULT_ATTEMPT_RULE, type AttemptRule } from '../match/attempt-rule.js';
+import { attemptSettingsFor, scoringFor, thresholdFor } from '../match/calibration.js';
 import { l2normalize } from '../match/similarity.js';
 import { TemplateSet } from '../match/templates.js';
 import type { ModelRef } from '../store/store.js';
@@ -14,6 +14,8 @@ export interface VisionEngineOptions {
   intraOpThreads?: number;
   /** Target FAR checked against the calibration at load, so a missing table fails at start, not per request. */
   targetFar?: number;
+  /** The configured attempt rule, checked at load against the rule the thresholds were calibrated for. */
+  rule?: AttemptRule;
 }
 
 /** The embedder facegate decides with when the config names none (the one the shipped calibration covers). */
@@ -38,8 +40,6 @@ export class VisionEngine implements FaceEngine {
   }
 
   static async load(opts: VisionEngineOptions = {}): Promise<VisionEngine> {
-    // ORT's graph-optimiser notices are not ours to show to users or journald.
-    ort.env.logLevel = 'error';
     const embedders = opts.embedders && opts.embedders.length > 0 ? [...opts.embedders] : DEFAULT_EMBEDDERS;
     // The thresholds hold only for probes made the way the calibration measured them: same landmarks, same
     // mirror-image averaging (calibration/<model>.json "scoring").
@@ -55,7 +55,7 @@ export class VisionEngine implements FaceEngine {
       if (pipeline.embedders.length === 0) throw new Error('no embedder loaded');
       const engine = new VisionEngine(pipeline, flip);
       const primary = engine.models[0]!;
-      thresholdFor(primary.id, opts.targetFar ?? 1e-4, { modelSha256: primary.sha256 });
+      attemptSettingsFor(primary.id, opts.targetFar ?? 1e-4, opts.rule ?? DEFAULT_ATTEMPT_RULE, { modelSha256: primary.sha256 });
       await engine.warmUp();
       return engine;
     } catch (err) {

@@ -78,5 +78,7 @@ function cfgToDoc(cfg: Config): Record<string, unknown> {
     verify: { ...cfg.verify },
     enroll: { ...cfg.enroll },
     services: { default: cfg.services.default, ...cfg.services.enabled },
+    local: { greeters: [...cfg.local.greeters] },
+    lockout: { ...cfg.lockout },
   };
 }

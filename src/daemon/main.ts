@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   } catch (err) {
     log.error('template database unavailable', { db: config.daemon.db, error: (err as Error).message, fix: 'run "facegate doctor"' });
   }
-  const engine = await VisionEngine.load({ embedders: config.verify.embedders, targetFar: config.verify.target_far, ...(threads !== undefined ? { intraOpThreads: threads } : {}) });
+  const engine = await VisionEngine.load({ embedders: config.verify.embedders, targetFar: config.verify.target_far, rule: { kind: config.verify.rule, frames: config.verify.rule_frames }, ...(threads !== undefined ? { intraOpThreads: threads } : {}) });
   const camera = new CameraManager(config.camera.device, config.camera.idle_close * 1000, log, undefined, (info) => untrustedCamera(info, config.camera));
   const server = new FacegateServer({ config, store, engine, camera, log });
   const fd = activationFd();

@@ -10,16 +10,19 @@ import {
   type EventCode,
   type Answer,
   type Request,
+  type Reset,
   type Result,
   type ReasonFor,
 } from '../protocol/index.js';
+import { classifyLocality, isGreeter, mayAskFor, mayReset, sessionOfPid, type SessionState } from '../policy/index.js';
+import type { AttemptToken } from '../store/lockout.js';
 import { TemplateStore } from '../store/store.js';
 import { isValidUserName } from '../store/username.js';
 import { CameraManager, LeaseError } from '../auth/camera-manager.js';
 import { identityOf, describeCamera } from '../camera/identity.js';
 import type { FaceEngine } from '../auth/engine.js';
 import type { Logger } from './log.js';
-import { peerCredOf, userNameOfUid, type PeerCred } from './peercred.js';
+import { peerCredOf, type PeerCred } from './peercred.js';
 import { verifyFace } from '../auth/verify.js';
 import { UserDirectory, type UserLookup } from './user-directory.js';
 
@@ -45,20 +48,6 @@ const HARD_CONNECTION_LIMIT = 1024;
 /** After its answer a connection gets this long to read it and close, then it is closed for it. */
 const LINGER_MS = 250;
 
-/** PAM_RHOST values that still mean "this machine" (sudo and some greeters set them). */
-const LOCAL_RHOSTS = new Set(['', 'localhost', '127.0.0.1', '::1', 'localhost.localdomain']);
-
-export function isRemoteRhost(rhost: string): boolean {
-  return !LOCAL_RHOSTS.has(rhost.trim().toLowerCase());
-}
-
-/**
- * Who may ask for whose face: uid 0 for anyone, any other uid only for its own login name (kscreenlocker and
- * su-less desktops run PAM as the user). Shared by the socket and the D-Bus front end (src/dbus).
- */
-export function mayAskFor(uid: number, user: string, userName: (uid: number) => string | null = userNameOfUid): boolean {
-  return uid === 0 || userName(uid) === user;
-}
 
 export interface ServerDeps {
   config: Config;
@@ -70,6 +59,8 @@ export interface ServerDeps {
   /** Injected for tests; production uses SO_PEERCRED and getpwuid_r. */
   peerCred?: (socket: net.Socket) => PeerCred;
   userName?: (uid: number) => string | null;
+  /** What logind says about the peer's process (src/policy/session.ts); injected for tests. */
+  sessionOf?: (pid: number) => SessionState;
   /** passwd look-ups (default: a cached, asynchronous UserDirectory over NSS). */
   users?: UserLookup;
 }
@@ -81,6 +72,9 @@ interface InFlight {
 }
 
 type AnswerFn = <R extends Result>(result: R, reason: ReasonFor<R>) => void;
+type DoneFn = <R extends Result>(result: R, reason: ReasonFor<R>, extra?: Record<string, number | string | undefined>) => void;
+/** What an attempt means for the user's lockout counter. */
+type AttemptOutcome = 'allow' | 'failed' | 'void';
 
 /**
  * The facegated socket server: one request per connection (docs/protocol.md), authorised by the peer's
@@ -91,7 +85,7 @@ export class FacegateServer {
   private readonly sockets = new Set<net.Socket>();
   private closing = false;
   /** Requests answered, by result (status and tests). */
-  readonly counts = { allow: 0, deny: 0, unavailable: 0 };
+  readonly counts = { allow: 0, deny: 0, unavailable: 0, ok: 0 };
   /** Connections refused because their uid (or everyone but root) had used its slots. */
   refusedConnections = 0;
   private readonly perUid = new Map<number, number>();
@@ -212,9 +206,13 @@ export class FacegateServer {
       if (!first) return;
       clearTimeout(requestTimer);
       gotRequest = true;
-      if (first.type !== 'request' || msgs.length > 1) {
-        log.warn('bad request', { uid: cred.uid, pid: cred.pid, code: first.type !== 'request' ? 'unexpected-type' : 'trailing-data' });
+      if ((first.type !== 'request' && first.type !== 'reset') || msgs.length > 1) {
+        log.warn('bad request', { uid: cred.uid, pid: cred.pid, code: msgs.length > 1 ? 'trailing-data' : 'unexpected-type' });
         answer('unavailable', 'bad-request');
+        return;
+      }
+      if (first.type === 'reset') {
+        this.reset(first, cred, answer);
         return;
       }
       this.handle(first, cred, abort.signal, event, answer, acceptedAt).catch((err: unknown) => {
@@ -267,11 +265,32 @@ export class FacegateServer {
     return answer;
   }
 
+  /** "This user authenticated another way": clears the lockout counter, for root peers only (docs/lockout.md). */
+  private reset(req: Reset, cred: PeerCred, answer: AnswerFn): void {
+    const { store, log } = this.deps;
+    const fields = { user: req.user, service: req.service, uid: cred.uid, pid: cred.pid };
+    if (this.closing) return answer('unavailable', 'shutting-down');
+    if (!store) return answer('unavailable', 'internal-error');
+    if (!isValidUserName(req.user)) return answer('unavailable', 'bad-request');
+    if (!mayReset(cred.uid)) {
+      log.warn('reset refused', { ...fields, reason: 'not-permitted' });
+      return answer('unavailable', 'not-permitted');
+    }
+    try {
+      const cleared = store.lockout.clear(req.user);
+      log.info('reset', { ...fields, cleared: cleared ? 1 : 0 });
+      answer('ok', 'reset');
+    } catch (err) {
+      log.error('reset failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
+      answer('unavailable', 'internal-error');
+    }
+  }
+
   private async handle(req: Request, cred: PeerCred, signal: AbortSignal, event: (e: EventCode) => void, answer: AnswerFn, startedAt?: number): Promise<void> {
-    const { config, store, engine, camera, log } = this.deps;
+    const { config, store, engine, log } = this.deps;
     const t0 = startedAt ?? performance.now();
     const fields = { user: req.user, service: req.service, uid: cred.uid, pid: cred.pid };
-    const done = <R extends Result>(result: R, reason: ReasonFor<R>, extra: Record<string, number | string | undefined> = {}): void => {
+    const done: DoneFn = (result, reason, extra = {}) => {
       answer(result, reason);
       log.info('answer', { ...fields, result, reason, ms: Math.round(performance.now() - t0), ...extra });
     };
@@ -284,7 +303,11 @@ export class FacegateServer {
     try {
       if (cred.uid !== 0) peerName = await this.users.nameOf(cred.uid);
       if (!mayAskFor(cred.uid, req.user, () => peerName)) return done('unavailable', 'not-permitted');
-      if (isRemoteRhost(req.rhost)) return done('unavailable', 'remote-session');
+      // The PAM module made the same check before connecting (pam/policy.c); this one covers every other client.
+      const session = (this.deps.sessionOf ?? sessionOfPid)(cred.pid);
+      const greeter = isGreeter(config, req.service);
+      const locality = classifyLocality({ rhost: req.rhost, session, greeter });
+      if (locality !== 'local') return done('unavailable', 'remote-session', { why: locality, session, greeter: greeter ? 1 : 0 });
       if (!serviceEnabled(config, req.service)) return done('unavailable', 'disabled');
       uid = cred.uid !== 0 ? cred.uid : await this.users.uidOf(req.user);
     } catch (err) {
@@ -305,7 +328,6 @@ export class FacegateServer {
       return done('unavailable', store.templateCount(req.user) > 0 ? 'model-mismatch' : 'no-templates');
     }
     if (!engine.matcher(lookup.byModel, config.verify.target_far)) return done('unavailable', 'model-mismatch');
-
     // At most one verification per user: a second one is refused at once, unless root asks while the one running
     // came from the user's own session (root's greeter or sudo is served; the user's lock screen falls back).
     const running = this.inFlight.get(req.user);
@@ -313,20 +335,60 @@ export class FacegateServer {
       if (!priority || running.priority) return done('unavailable', 'busy');
       running.preempt();
     }
+    const attempt = store.lockout.begin(req.user, config.lockout);
+    if (attempt.locked) return done('unavailable', 'locked-out', { until: new Date(attempt.until).toISOString() });
     const preempted = new AbortController();
     const mine: InFlight = { priority, preempt: () => preempted.abort() };
     this.inFlight.set(req.user, mine);
-    const stop = AbortSignal.any([signal, preempted.signal]);
+    // From here the attempt counts as failed unless it ends in allow or without any face compared.
+    let counts: AttemptOutcome = 'failed';
+    try {
+      counts = await this.verifyWithCamera(req, store, uid, { priority, mine, preempted: preempted.signal }, signal, event, t0, fields, done);
+    } finally {
+      if (this.inFlight.get(req.user) === mine) this.inFlight.delete(req.user);
+      this.settleAttempt(store, attempt.token, counts, fields);
+    }
+  }
+
+  /** Applies an attempt's outcome to the user's lockout counter. */
+  private settleAttempt(store: TemplateStore, token: AttemptToken, outcome: AttemptOutcome, fields: Record<string, string | number>): void {
+    try {
+      if (outcome === 'allow') store.lockout.clear(token.user);
+      else if (outcome === 'void') store.lockout.undo(token);
+    } catch (err) {
+      this.deps.log.error('lockout update failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /**
+   * Takes the camera and verifies. Returns what the attempt means for the lockout: 'void' when no face was
+   * compared (busy, camera error, no face, client gone before), 'failed' when one was and it did not match
+   * (deny, or the client hung up after faces were compared: else hanging up just before the deny dodges the count).
+   */
+  private async verifyWithCamera(
+    req: Request,
+    store: TemplateStore,
+    uid: number,
+    turn: { priority: boolean; mine: InFlight; preempted: AbortSignal },
+    signal: AbortSignal,
+    event: (e: EventCode) => void,
+    t0: number,
+    fields: Record<string, string | number>,
+    done: DoneFn,
+  ): Promise<AttemptOutcome> {
+    const { config, engine, camera, log } = this.deps;
     const deadline = t0 + Math.min(req.deadlineMs, config.verify.timeout * 1000) - ANSWER_MARGIN_MS;
+    // Root's request pre-empts this one (a lower-priority holder or waiter) through `stop`.
+    const stop = AbortSignal.any([signal, turn.preempted]);
     let lease;
     try {
-      lease = await camera.acquire(deadline - MIN_VERIFY_MS, stop, () => event('queued'), { priority, onPreempt: mine.preempt });
+      lease = await camera.acquire(deadline - MIN_VERIFY_MS, stop, () => event('queued'), { priority: turn.priority, onPreempt: turn.mine.preempt });
     } catch (err) {
-      if (this.inFlight.get(req.user) === mine) this.inFlight.delete(req.user);
       if (err instanceof LeaseError) {
-        if (signal.aborted) return log.info('client left', fields);
-        if (err.reason === 'aborted') return done('unavailable', 'busy', { error: 'pre-empted by a root request' });
-        return done('unavailable', err.reason === 'busy' ? 'busy' : 'camera-error', { error: err.reason === 'camera-error' ? err.message : undefined });
+        if (signal.aborted) log.info('client left', fields);
+        else if (err.reason === 'aborted') done('unavailable', 'busy', { error: 'pre-empted by a root request' });
+        else done('unavailable', err.reason === 'busy' ? 'busy' : 'camera-error', { error: err.reason === 'camera-error' ? err.message : undefined });
+        return 'void';
       }
       throw err;
     }
@@ -336,10 +398,14 @@ export class FacegateServer {
       const current = identityOf(lease.info);
       const usable = store.templatesFor(req.user, engine.models, { uid, camera: current });
       if (usable.byModel.size === 0 && usable.otherCamera > 0) {
-        return done('unavailable', 'camera-error', { error: `camera ${describeCamera(current)} is not the one ${req.user} enrolled with: re-enrol or restore it` });
+        done('unavailable', 'camera-error', { error: `camera ${describeCamera(current)} is not the one ${req.user} enrolled with: re-enrol or restore it` });
+        return 'void';
       }
       const matcher = engine.matcher(usable.byModel, config.verify.target_far);
-      if (!matcher) return done('unavailable', 'model-mismatch');
+      if (!matcher) {
+        done('unavailable', 'model-mismatch');
+        return 'void';
+      }
       event('looking');
       const run = await verifyFace({
         nextFrame: (dl, sig) => lease.nextFrame(dl, sig),
@@ -350,20 +416,32 @@ export class FacegateServer {
         signal: stop,
         onEvent: event,
       });
-      if (signal.aborted) return log.info('client left', { ...fields, frames: run.frames.length });
-      if (preempted.signal.aborted) return done('unavailable', 'busy', { error: 'pre-empted by a root request', frames: run.frames.length });
+      const compared = run.bestScore !== undefined;
+      if (signal.aborted) {
+        log.info('client left', { ...fields, frames: run.frames.length });
+        return compared ? 'failed' : 'void';
+      }
+      if (turn.preempted.aborted) {
+        done('unavailable', 'busy', { error: 'pre-empted by a root request', frames: run.frames.length });
+        return compared ? 'failed' : 'void';
+      }
       const { result, reason } = run.outcome;
       done(result, reason as ReasonFor<typeof result>, {
         frames: run.frames.length,
         best: run.bestScore !== undefined ? Number(run.bestScore.toFixed(4)) : undefined,
         threshold: Number(run.threshold.toFixed(4)),
       });
+      if (result === 'allow') return 'allow';
+      return result === 'deny' || compared ? 'failed' : 'void';
     } catch (err) {
-      if (err instanceof LeaseError) return done('unavailable', 'camera-error', { error: err.message });
+      // Counted: a camera pulled out mid-attempt must not take back the faces it already showed.
+      if (err instanceof LeaseError) {
+        done('unavailable', 'camera-error', { error: err.message });
+        return 'failed';
+      }
       throw err;
     } finally {
       lease.release();
-      if (this.inFlight.get(req.user) === mine) this.inFlight.delete(req.user);
     }
   }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { LockoutTable } from './lockout.js';
 import { checkUserName } from './username.js';
 import { uidOfUserName } from '../daemon/peercred.js';
 import { sameCamera, type CameraIdentity } from '../camera/identity.js';
@@ -91,7 +92,13 @@ const MIGRATIONS: readonly Migration[] = [
      vector BLOB NOT NULL CHECK (length(vector) = dim * 4)
    );
    CREATE INDEX templates_face ON templates(face_id);`,
-  // 2: faces are bound to the account's uid (a re-used name must not inherit them) and to the camera used.
+  // Lockout counters (src/store/lockout.ts); keyed by login name like the templates.
+  `CREATE TABLE lockout (
+     user TEXT PRIMARY KEY,
+     failures INTEGER NOT NULL CHECK (failures >= 0),
+     updated INTEGER NOT NULL
+   );`,
+  // 3: faces are bound to the account's uid (a re-used name must not inherit them) and to the camera used.
   (db, { resolveUid }) => {
     db.exec(`ALTER TABLE users ADD COLUMN uid INTEGER CHECK (uid IS NULL OR uid >= 0);
              ALTER TABLE faces ADD COLUMN camera TEXT;`);
@@ -120,6 +127,8 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Name to uid, for migrating schema 1 (default: NSS through the peercred addon). */
   resolveUid?: (name: string) => number | null;
+  /** Clock for the lockout counters (tests); Date.now by default. */
+  now?: () => number;
 }
 
 /**
@@ -127,10 +136,16 @@ export interface OpenOptions {
  * tests use a temp dir). Vectors are little-endian float32 BLOBs and never leave this module except to the matcher.
  */
 export class TemplateStore {
+  /** Failed-attempt counters per user (docs/lockout.md). */
+  readonly lockout: LockoutTable;
+
   private constructor(
     private readonly db: Database,
     readonly file: string,
-  ) {}
+    now: () => number,
+  ) {
+    this.lockout = new LockoutTable(db, now);
+  }
 
   static open(file: string, opts: OpenOptions = {}): TemplateStore {
     if (!opts.readonly) prepareFile(file);
@@ -152,7 +167,7 @@ export class TemplateStore {
       db.close();
       throw err;
     }
-    return new TemplateStore(db, file);
+    return new TemplateStore(db, file, opts.now ?? Date.now);
   }
 
   close(): void {

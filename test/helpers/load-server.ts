@@ -25,6 +25,8 @@ async function main(): Promise<void> {
   const config = defaultConfig();
   config.verify.timeout = Number(timeout);
   config.camera.idle_close = 2;
+  // The PAM harness's service (test/faults.test.ts); sudo, the load clients' service, is on by default.
+  config.services.enabled['facegate-test'] = true;
   const names = new Map<number, string>([[0, 'root']]);
   for (let i = 0; i < uids; i++) names.set(firstUid + i, `fgload${firstUid + i}`);
   const uidOf = new Map([...names].map(([u, n]) => [n, u]));
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
     log,
     // The load uids have no passwd entries; the names are this test's own (SO_PEERCRED stays real).
     users: lookupFromSync((uid) => names.get(uid) ?? null, (name) => uidOf.get(name) ?? null),
+    sessionOf: () => 'local',
   });
   const sock = path.join(dir!, 'facegate.sock');
   await server.listenPath(sock);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { pamServiceProblems } from '../../policy/index.js';
 import { openCamera } from '../../camera/camera.js';
 import type { Config } from '../../config/config.js';
 import { probeSocket } from '../../daemon/client.js';
@@ -119,14 +120,18 @@ async function checkCamera(cfg: Config, enrolled: Array<{ camera: CameraIdentity
   }
 }
 
-function checkPam(): Check {
+function checkPam(cfg: Config | undefined): Check {
   const found = pamModuleDirs().map((d) => path.join(d, 'pam_facegate.so')).find((f) => fs.existsSync(f));
   if (!found) return { name: 'pam module', status: 'fail', detail: `pam_facegate.so not in ${pamModuleDirs().join(', ')}: run scripts/install.sh` };
   let users: string[] = [];
+  const problems: string[] = [];
   try {
     users = fs.readdirSync('/etc/pam.d').filter((f) => {
       try {
-        return /^\s*auth\s+.*pam_facegate\.so/m.test(fs.readFileSync(path.join('/etc/pam.d', f), 'utf8'));
+        const text = fs.readFileSync(path.join('/etc/pam.d', f), 'utf8');
+        if (!/^\s*auth\s+.*pam_facegate\.so/m.test(text)) return false;
+        if (cfg) problems.push(...pamServiceProblems(f, text, cfg));
+        return true;
       } catch {
         return false;
       }
@@ -134,6 +139,7 @@ function checkPam(): Check {
   } catch {
     // no /etc/pam.d
   }
+  if (users.length && problems.length) return { name: 'pam module', status: 'warn', detail: `${found}; used by ${users.join(', ')}; ${problems.join('; ')}` };
   return users.length
     ? { name: 'pam module', status: 'ok', detail: `${found}; used by ${users.join(', ')}` }
     : { name: 'pam module', status: 'warn', detail: `${found} installed but no /etc/pam.d service uses it yet (see README)` };
@@ -175,7 +181,7 @@ export function registerDoctor(program: Command): void {
       checks.push(checkModels(), checkNative());
       const enrolled: { cameras?: Array<{ camera: CameraIdentity | null; faces: number }> } = {};
       if (cfg) checks.push(checkDb(cfg, enrolled), ...(await checkCamera(cfg, enrolled.cameras ?? [])));
-      checks.push(checkPam());
+      checks.push(checkPam(cfg));
       if (cfg) checks.push(await checkService(cfg));
       const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
       for (const c of checks) say(opts, `${mark[c.status]}  ${c.name.padEnd(14)} ${c.detail}`);
