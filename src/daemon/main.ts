@@ -95,13 +95,15 @@ async function main(): Promise<void> {
   const server = new FacegateServer({ config, store, engine, camera, log });
   const fd = activationFd();
   const socketDir = path.dirname(config.daemon.socket);
+  // Under socket activation the socket is systemd's; the directory then only holds the status file, if it exists.
+  const statusDirExists = fd === undefined || fs.existsSync(socketDir);
   try {
     if (fd === undefined) {
       // 0755 despite our 0077 umask: users' own PAM stacks (lock screens) must reach the 0666 socket inside.
       if (fs.mkdirSync(socketDir, { recursive: true }) !== undefined) fs.chmodSync(socketDir, 0o755);
     }
     // Someone who can write there could swap our socket or status file for their own.
-    checkPrivateDir(socketDir);
+    if (statusDirExists) checkPrivateDir(socketDir);
   } catch (err) {
     log.error('unsafe socket directory', { error: (err as Error).message });
     process.exit(2);
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
   const readyMs = Math.round(performance.now());
   let statusFile: string | undefined;
   try {
+    if (!statusDirExists) throw new Error(`${socketDir} does not exist`);
     statusFile = writeStatus(config.daemon.socket, {
     pid: process.pid,
     started: new Date(Date.now() - readyMs).toISOString(),

@@ -47,6 +47,8 @@ export interface LoadReport {
   garbage_close_ms_max: number;
   refused_connections: number;
   event_loop_delay_ms_max: number;
+  /** CPU time (user + system) the daemon process spent from listening to the end of the scenario. */
+  daemon_cpu_ms: number;
   wall_ms: number;
 }
 
@@ -161,7 +163,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     const closeMs = junk.flatMap((j) => j.closeMs);
     daemon.kill('SIGTERM');
     await daemonExit;
-    const stats = JSON.parse(daemonOut.trim().split('\n').at(-1)!) as { refused_connections: number; event_loop_delay_ms_max: number };
+    const stats = JSON.parse(daemonOut.trim().split('\n').at(-1)!) as { refused_connections: number; event_loop_delay_ms_max: number; cpu_ms: number };
     return {
       clients: answers.length,
       uids,
@@ -180,6 +182,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       garbage_close_ms_max: Math.round(Math.max(0, ...closeMs)),
       refused_connections: stats.refused_connections,
       event_loop_delay_ms_max: stats.event_loop_delay_ms_max,
+      daemon_cpu_ms: stats.cpu_ms,
       wall_ms: Math.round(performance.now() - t0),
     };
   } finally {

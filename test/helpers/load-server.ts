@@ -48,10 +48,11 @@ async function main(): Promise<void> {
   await server.listenPath(sock);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  const cpu0 = process.cpuUsage();
   process.stdout.write(`listening ${sock}\n`);
   process.once('SIGTERM', () => {
     lag.disable();
-    process.stdout.write(`${JSON.stringify({ refused_connections: server.refusedConnections, event_loop_delay_ms_max: Math.round(lag.max / 1e6), counts: server.counts })}\n`);
+    process.stdout.write(`${JSON.stringify({ cpu_ms: Math.round((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000), refused_connections: server.refusedConnections, event_loop_delay_ms_max: Math.round(lag.max / 1e6), counts: server.counts })}\n`);
     void server.close().then(async () => {
       await camera.shutdown();
       store.close();
