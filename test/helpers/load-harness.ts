@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { askDaemon, ClientError } from '../../src/daemon/client.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { PAM_GRACE_MS, type GarbageOutcome, type RequestOutcome } from './load-outcomes.js';
+import { LATE_WAIT_MS, PAM_GRACE_MS, type GarbageOutcome, type RequestOutcome } from './load-outcomes.js';
 
 const CLIENT_JS = path.join(PACKAGE_ROOT, 'dist', 'test', 'helpers', 'load-client.js');
 const SERVER_JS = path.join(PACKAGE_ROOT, 'dist', 'test', 'helpers', 'load-server.js');
@@ -33,14 +33,22 @@ export interface LoadReport {
   deadline_ms: number;
   /** Requests answered before the client's timeout (deadline + PAM grace), by `result/reason`. */
   outcomes: Record<string, number>;
-  /** Requests that got no answer before the PAM module would have given up: must be 0. */
+  /** Requests whose answer came after the PAM module would have given up (client-side clock). */
+  late: number;
+  /** Requests that got no answer at all (not even late): must be 0. */
   unanswered: number;
+  /** Longest time from accepting a connection to answering it, by the daemon's own log (requests, not refusals). */
+  daemon_answer_ms_max: number;
+  /** Answers the daemon logged (the refusals at connect time are not logged one by one). */
+  daemon_answers: number;
   /** Most requests of one uid that were verified (not refused as busy): one verification per user at a time. */
   per_uid_verified_max: number;
   answer_ms_p50: number;
   answer_ms_p95: number;
   answer_ms_max: number;
+  /** Root's answer, even if it came late (root_late). */
   root_result: string;
+  root_late: boolean;
   root_ms: number;
   garbage_closed_by_server: number;
   garbage_still_open: number;
@@ -146,12 +154,13 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     const r0 = performance.now();
     let rootResult: string;
     try {
-      const a = await askDaemon(sock, { user: 'root', service: 'sudo', tty: '/dev/pts/0', rhost: '', deadlineMs }, { timeoutMs: deadlineMs + PAM_GRACE_MS });
+      const a = await askDaemon(sock, { user: 'root', service: 'sudo', tty: '/dev/pts/0', rhost: '', deadlineMs }, { timeoutMs: deadlineMs + LATE_WAIT_MS });
       rootResult = `${a.result}/${a.reason}`;
     } catch (err) {
       rootResult = err instanceof ClientError ? err.code : 'error';
     }
     const rootMs = performance.now() - r0;
+    const rootLate = rootMs > deadlineMs + PAM_GRACE_MS;
     const perUidAnswers = (await Promise.all(crowd.map((c) => c.result))) as RequestOutcome[][];
     const answers = perUidAnswers.flat();
     const verified = perUidAnswers.map((list) => list.filter((a) => a.outcome.startsWith('deny/') || a.outcome.startsWith('allow/')).length);
@@ -163,19 +172,29 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
     const closeMs = junk.flatMap((j) => j.closeMs);
     daemon.kill('SIGTERM');
     await daemonExit;
-    const stats = JSON.parse(daemonOut.trim().split('\n').at(-1)!) as { refused_connections: number; event_loop_delay_ms_max: number; cpu_ms: number };
+    const stats = JSON.parse(daemonOut.trim().split('\n').at(-1)!) as {
+      refused_connections: number;
+      event_loop_delay_ms_max: number;
+      cpu_ms: number;
+      answers: number;
+      answer_ms_max: number;
+    };
     return {
       clients: answers.length,
       uids,
       garbage_connections: garbageCount,
       deadline_ms: deadlineMs,
       outcomes,
-      unanswered: answers.length - answered.length,
+      late: answers.filter((a) => a.outcome === 'late').length,
+      unanswered: answers.length - answered.length - answers.filter((a) => a.outcome === 'late').length,
+      daemon_answer_ms_max: stats.answer_ms_max,
+      daemon_answers: stats.answers,
       per_uid_verified_max: Math.max(0, ...verified),
       answer_ms_p50: Math.round(quantile(ms, 0.5)),
       answer_ms_p95: Math.round(quantile(ms, 0.95)),
       answer_ms_max: Math.round(ms.at(-1) ?? 0),
       root_result: rootResult,
+      root_late: rootLate,
       root_ms: Math.round(rootMs),
       garbage_closed_by_server: junk.reduce((s, j) => s + j.closedByServer, 0),
       garbage_still_open: junk.reduce((s, j) => s + j.stillOpen, 0),

@@ -1,7 +1,10 @@
 // What a load-test client (load-client.ts) reports to the harness (load-harness.ts).
 
 export interface RequestOutcome {
-  /** `result/reason`, or `timeout`, `closed`, `connect` when no answer came before the PAM module's timeout. */
+  /**
+   * `result/reason` when the answer came before the PAM module's timeout, `late` when it came after it, `timeout`
+   * when none came even LATE_WAIT_MS after the deadline, `closed` or `connect` when the connection failed.
+   */
   outcome: string;
   ms: number;
 }
@@ -16,3 +19,6 @@ export interface GarbageOutcome {
 
 /** The PAM module gives up this long after the request's deadline (ANSWER_GRACE_MS in pam/pam_facegate.c). */
 export const PAM_GRACE_MS = 250;
+
+/** How long past its deadline a load client still waits for a late answer. */
+export const LATE_WAIT_MS = 20_000;

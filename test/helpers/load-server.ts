@@ -32,7 +32,15 @@ async function main(): Promise<void> {
   const uidOf = new Map([...names].map(([u, n]) => [n, u]));
   const store = TemplateStore.open(path.join(dir!, 'f.db'));
   for (const [uid, name] of names) store.addFace(name, 'default', [{ ...MODEL, vector: fakeEmbedding(uid === 0 ? 100 : 200) }], { uid });
-  const log = createLogger(() => {});
+  // The daemon's own view: how long after accepting each connection it answered (the `ms` of its answer lines).
+  let answerMsMax = 0;
+  let answers = 0;
+  const log = createLogger((line) => {
+    const m = /msg=answer .* ms=(\d+)/.exec(line);
+    if (!m) return;
+    answers++;
+    answerMsMax = Math.max(answerMsMax, Number(m[1]));
+  });
   const camera = new CameraManager(`replay:${cam}?fps=30`, config.camera.idle_close * 1000, log);
   const server = new FacegateServer({
     config,
@@ -52,7 +60,7 @@ async function main(): Promise<void> {
   process.stdout.write(`listening ${sock}\n`);
   process.once('SIGTERM', () => {
     lag.disable();
-    process.stdout.write(`${JSON.stringify({ cpu_ms: Math.round((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000), refused_connections: server.refusedConnections, event_loop_delay_ms_max: Math.round(lag.max / 1e6), counts: server.counts })}\n`);
+    process.stdout.write(`${JSON.stringify({ answers, answer_ms_max: answerMsMax, cpu_ms: Math.round((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000), refused_connections: server.refusedConnections, event_loop_delay_ms_max: Math.round(lag.max / 1e6), counts: server.counts })}\n`);
     void server.close().then(async () => {
       await camera.shutdown();
       store.close();
