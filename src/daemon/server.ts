@@ -188,8 +188,13 @@ export class FacegateServer {
       if (!answered && !socket.destroyed && socket.writable) socket.write(encodeEvent(e));
     };
     const requestTimer = setTimeout(() => {
-      log.warn('no request in time', { uid: cred.uid, pid: cred.pid });
-      socket.destroy();
+      // After a stall (a starved machine, a long GC) timers run before pending reads in the same loop turn; the
+      // check phase comes after them, so a request that did arrive in time is read before this decides.
+      setImmediate(() => {
+        if (gotRequest || socket.destroyed) return;
+        log.warn('no request in time', { uid: cred.uid, pid: cred.pid });
+        socket.destroy();
+      });
     }, REQUEST_TIMEOUT_MS);
     requestTimer.unref();
 
