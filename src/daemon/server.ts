@@ -169,7 +169,10 @@ export class FacegateServer {
       // One line per refusal would let a flood fill the journal; every 100th is enough to see it happening.
       if (this.refusedConnections % 100 === 1) log.warn('connection refused: too many', { uid: cred.uid, refused: this.refusedConnections });
       this.counts.unavailable++;
-      endSoon(socket, encodeAnswer('unavailable', 'busy'));
+      // Answered before its request is read: kept open (its bytes discarded) until the client closes or for the
+      // request timeout, so the client's write of its request does not fail (EPIPE) before it reads this answer.
+      socket.resume();
+      endSoon(socket, encodeAnswer('unavailable', 'busy'), REQUEST_TIMEOUT_MS);
       return;
     }
     socket.on('close', () => this.freeSlot(cred.uid));
@@ -483,11 +486,11 @@ export class FacegateServer {
   }
 }
 
-/** Sends the last bytes, then closes the connection if the client has not within LINGER_MS (it has its answer). */
-function endSoon(socket: net.Socket, last?: Buffer): void {
+/** Sends the last bytes, then closes the connection if the client has not within `lingerMs` (it has its answer). */
+function endSoon(socket: net.Socket, last?: Buffer, lingerMs = LINGER_MS): void {
   if (last) socket.end(last);
   else socket.end();
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  const timer = setTimeout(() => socket.destroy(), lingerMs);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
 }

@@ -41,6 +41,8 @@ export interface LoadReport {
   daemon_answer_ms_max: number;
   /** Answers the daemon logged (the refusals at connect time are not logged one by one). */
   daemon_answers: number;
+  /** Daemon log lines by message (answer, "no request in time", …). */
+  daemon_log_messages: Record<string, number>;
   /** Most requests of one uid that were verified (not refused as busy): one verification per user at a time. */
   per_uid_verified_max: number;
   answer_ms_p50: number;
@@ -178,6 +180,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       cpu_ms: number;
       answers: number;
       answer_ms_max: number;
+      messages: Record<string, number>;
     };
     return {
       clients: answers.length,
@@ -189,6 +192,7 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
       unanswered: answers.length - answered.length - answers.filter((a) => a.outcome === 'late').length,
       daemon_answer_ms_max: stats.answer_ms_max,
       daemon_answers: stats.answers,
+      daemon_log_messages: stats.messages,
       per_uid_verified_max: Math.max(0, ...verified),
       answer_ms_p50: Math.round(quantile(ms, 0.5)),
       answer_ms_p95: Math.round(quantile(ms, 0.95)),

@@ -35,7 +35,10 @@ async function main(): Promise<void> {
   // The daemon's own view: how long after accepting each connection it answered (the `ms` of its answer lines).
   let answerMsMax = 0;
   let answers = 0;
+  const messages: Record<string, number> = {};
   const log = createLogger((line) => {
+    const msg = /msg=("[^"]*"|\S+)/.exec(line)?.[1] ?? '?';
+    messages[msg] = (messages[msg] ?? 0) + 1;
     const m = /msg=answer .* ms=(\d+)/.exec(line);
     if (!m) return;
     answers++;
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
   process.stdout.write(`listening ${sock}\n`);
   process.once('SIGTERM', () => {
     lag.disable();
-    process.stdout.write(`${JSON.stringify({ answers, answer_ms_max: answerMsMax, cpu_ms: Math.round((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000), refused_connections: server.refusedConnections, event_loop_delay_ms_max: Math.round(lag.max / 1e6), counts: server.counts })}\n`);
+    process.stdout.write(`${JSON.stringify({ messages, answers, answer_ms_max: answerMsMax, cpu_ms: Math.round((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000), refused_connections: server.refusedConnections, event_loop_delay_ms_max: Math.round(lag.max / 1e6), counts: server.counts })}\n`);
     void server.close().then(async () => {
       await camera.shutdown();
       store.close();
