@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildModule, pamSkipReason, runPam } from '../test/helpers/pam-harness.js';
-import { currentUser, e2eSkipReason, lfwIdentities, openTempDir, replayConfigToml, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { currentUser, e2eSkipReason, openTempDir, replayConfigToml, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { liveScenario } from '../test/helpers/fixtures.js';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -48,17 +49,17 @@ async function main(): Promise<void> {
   const dir = openTempDir('fg-bench-pam-');
   const user = currentUser();
   try {
-    const [a] = lfwIdentities(8);
-    if (!a) throw new Error('lfw-dev has no identity with 8+ images');
-    const enrol = replayDir(dir, 'enrol', a.images.slice(0, 5));
-    const genuine = replayDir(dir, 'genuine', a.images.slice(5));
+    // A live camera sequence, as the e2e test uses (nuaa-dev or its frames in test/fixtures).
+    const faces = liveScenario();
+    const enrol = replayDir(dir, 'enrol', faces.enrol);
+    const genuine = replayDir(dir, 'genuine', faces.genuine);
     const db = path.join(dir, 'facegate.db');
     const sock = path.join(dir, 'facegate.sock');
     const config = path.join(dir, 'config.toml');
     // The bench runs in no logind session: its PAM service is enabled and a greeter, as a login screen's is
     // (docs/policy.md); runPam passes the module's `greeter` option to match.
     fs.writeFileSync(config, replayConfigToml('', '[verify]\ntimeout = 4\n[services]\n"facegate-test" = true\n[local]\ngreeters = ["facegate-test"]\n'));
-    log(`enrolling ${user} from ${a.name} (5 images)…`);
+    log(`enrolling ${user} from nuaa-dev live/0001 (5 frames)…`);
     const en = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     if (en.code !== 0) throw new Error(`enroll failed: ${en.stdout}${en.stderr}`);
 
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
         ready_ms: Math.round(readyMs),
         ready_ms_daemon: daemon.readyMs,
         rss_mb: rssMb(daemon.proc.pid!),
-        identity: a.name,
+        identity: 'nuaa-dev live/0001',
         camera: 'replay 30 fps',
         targets: { decision_ms_p50: 100, decision_ms_p95: 250, ready_ms: 1500, rss_mb: 300 },
       };

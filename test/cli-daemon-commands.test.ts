@@ -128,7 +128,7 @@ test('doctor reports each check, fails on a bad config and a world-readable data
   try {
     fs.writeFileSync(cfg, '[verify]\nframes_neded = 2\n');
     const bad = await cli(['doctor', '--config', cfg, '--db', db, '--json']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'a bad config is exit 2, as README promises');
     const checks = JSON.parse(bad.stdout).checks as Array<{ name: string; status: string; detail: string }>;
     assert.match(checks.find((c) => c.name === 'config')!.detail, /verify\.frames_neded: unknown key/);
     fs.writeFileSync(cfg, replayConfigToml());

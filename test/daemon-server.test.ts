@@ -54,7 +54,9 @@ async function start(
   fs.chmodSync(dir, 0o755);
   const cam = path.join(dir, 'cam');
   fs.mkdirSync(cam);
-  frames.forEach((level, i) => fs.writeFileSync(path.join(cam, `${String(i).padStart(3, '0')}.pgm`), pgm(level)));
+  frames.forEach((level, i) => {
+    fs.writeFileSync(path.join(cam, `${String(i).padStart(3, '0')}.pgm`), pgm(level));
+  });
   const config = defaultConfig();
   config.verify.timeout = 4;
   config.camera.idle_close = 0;
@@ -155,7 +157,12 @@ test('one matching frame among impostor frames is not a match under the default 
     await h.stop();
   }
   // The per-frame rule (k-of with 1 frame) accepts that same lone frame: the difference is the rule.
-  const h2 = await start([200, ...Array<number>(29).fill(100)], { config: (c) => ((c.verify.rule = 'k-of'), (c.verify.rule_frames = 1)) });
+  const h2 = await start([200, ...Array<number>(29).fill(100)], {
+    config: (c) => {
+      c.verify.rule = 'k-of';
+      c.verify.rule_frames = 1;
+    },
+  });
   try {
     assert.equal((await ask(h2, { deadlineMs: 800 })).answer.result, 'allow');
   } finally {
@@ -599,7 +606,9 @@ test('lockout: a client that hangs up after faces were compared still used up an
 test('lockout: the count survives a daemon restart (same database)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-lockdb-'));
   const db = path.join(dir, 'f.db');
-  const cfg = (c: Config): void => void (c.lockout = { attempts: 2, seconds: 600 });
+  const cfg = (c: Config): void => {
+    c.lockout = { attempts: 2, seconds: 600 };
+  };
   try {
     const h1 = await start([100], { db, config: cfg });
     try {
@@ -621,7 +630,9 @@ test('lockout: the count survives a daemon restart (same database)', async () =>
 });
 
 test('lockout: a reset from root clears the count; from another uid it is refused', async () => {
-  const cfg = (c: Config): void => void (c.lockout = { attempts: 1, seconds: 600 });
+  const cfg = (c: Config): void => {
+    c.lockout = { attempts: 1, seconds: 600 };
+  };
   const h = await start([200], { config: cfg, peerUid: 1000, userName: (uid) => (uid === 1000 ? 'alice' : null) });
   try {
     h.store.lockout.begin('alice', h.config.lockout);

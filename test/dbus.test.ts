@@ -163,7 +163,9 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-dbus-svc-'));
   const cam = path.join(dir, 'cam');
   fs.mkdirSync(cam);
-  frames.forEach((level, i) => fs.writeFileSync(path.join(cam, `${String(i).padStart(3, '0')}.pgm`), pgm(level)));
+  frames.forEach((level, i) => {
+    fs.writeFileSync(path.join(cam, `${String(i).padStart(3, '0')}.pgm`), pgm(level));
+  });
   const config = defaultConfig();
   config.verify.timeout = 2;
   config.camera.idle_close = 0;

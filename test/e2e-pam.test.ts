@@ -14,7 +14,6 @@ import {
   DAEMON_JS,
   currentUser,
   e2eSkipReason,
-  lfwIdentities,
   openTempDir,
   pointCamera,
   replayConfigToml,
@@ -23,6 +22,7 @@ import {
   startDaemon,
   type Daemon,
 } from './helpers/daemon-harness.js';
+import { liveScenario } from './helpers/fixtures.js';
 
 const skip = e2eSkipReason() ?? pamSkipReason();
 // Proves a call returned instead of hanging; not a latency target (bench/pam.ts measures latency).
@@ -54,13 +54,12 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
   before(async () => {
     buildModule();
     dir = openTempDir('fg-e2e-');
-    const people = lfwIdentities(8);
-    const [a, b] = people;
-    assert.ok(a && b, 'lfw-dev needs two identities with 8+ images');
-    // Enrol A from its first five images; A's other images are the genuine attempts, B's the impostor ones.
-    const enrol = replayDir(dir, 'enrol', a.images.slice(0, 5));
-    genuine = replayDir(dir, 'genuine', a.images.slice(5));
-    impostor = replayDir(dir, 'impostor', b.images);
+    // A live camera sequence (nuaa-dev, or its frames in test/fixtures): the user is enrolled from the first 5
+    // frames, the next 7 in time order are the genuine attempt; another subject's live frames are the impostor.
+    const faces = liveScenario();
+    const enrol = replayDir(dir, 'enrol', faces.enrol);
+    genuine = replayDir(dir, 'genuine', faces.genuine);
+    impostor = replayDir(dir, 'impostor', faces.impostor);
     cam = path.join(dir, 'camera');
     pointCamera(cam, genuine);
     db = path.join(dir, 'facegate.db');

@@ -38,7 +38,7 @@ test('adds, lists and removes faces; vectors round-trip exactly', () => {
   const dir = tmp();
   const store = TemplateStore.open(path.join(dir, 'f.db'));
   try {
-    const va = Float32Array.from([0.25, -1.5, 3.1415927, 1e-7]);
+    const va = Float32Array.from([0.25, -1.5, Math.PI, 1e-7]);
     const vb = Float32Array.from([1, 2, 3]);
     const f1 = store.addFace('alice', 'glasses', [{ ...A, vector: va }, { ...B, vector: vb }], { uid: 1000 });
     const f2 = store.addFace('alice', 'default', [{ ...A, vector: va }], { uid: 1000 });

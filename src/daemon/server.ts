@@ -16,11 +16,11 @@ import {
 } from '../protocol/index.js';
 import { classifyLocality, isGreeter, mayAskFor, mayReset, sessionOfPid, userSessionsOfPid, type SessionState, type UserState } from '../policy/index.js';
 import type { AttemptToken } from '../store/lockout.js';
-import { TemplateStore } from '../store/store.js';
+import type { TemplateStore } from '../store/store.js';
 import { isValidUserName } from '../store/username.js';
-import { CameraManager, LeaseError } from '../auth/camera-manager.js';
-import { identityOf, describeCamera } from '../camera/identity.js';
+import { type CameraManager, LeaseError } from '../auth/camera-manager.js';
 import type { FaceEngine } from '../auth/engine.js';
+import { describeCamera, identityOf } from '../camera/identity.js';
 import type { Logger } from './log.js';
 import { peerCredOf, type PeerCred } from './peercred.js';
 import { verifyFace } from '../auth/verify.js';

@@ -7,7 +7,8 @@ import { mayAskFor } from '../policy/index.js';
 import { lookupFromSync, UserDirectory, type UserLookup } from '../daemon/user-directory.js';
 import type { Answer, EventCode, Request } from '../protocol/index.js';
 import type { FaceInfo, ModelRef } from '../store/store.js';
-import { API_VERSION, ERRORS, INTERFACE, INTROSPECTION_XML, METHODS, OBJECT_PATH, parentIntrospection, type MethodName } from './api.js';
+import { API_VERSION, ERRORS, INTERFACE, METHOD_REPLIES, METHODS, OBJECT_PATH, SIGNALS, parentIntrospection, type MethodName, type SignalName } from './api.js';
+import { loadIntrospection } from './contract.js';
 import { DbusMethodError, checkArgs, checkUser } from './validate.js';
 
 const { Message, MessageType, MessageFlag, Variant } = dbus;
@@ -57,12 +58,16 @@ export class FacegateDbusService {
   private readonly reserved = new Set<string>();
   private closing = false;
   private attached = false;
+  /** dbus/org.facegate.Daemon.xml plus the standard interfaces; read once, so a bad file fails the start. */
+  private readonly introspection: string;
   private usersLookup: UserLookup | null = null;
 
   constructor(
     private readonly bus: dbus.MessageBus,
     private readonly deps: DbusServiceDeps,
-  ) {}
+  ) {
+    this.introspection = loadIntrospection();
+  }
 
   /** Starts answering method calls on the connection. */
   attach(): void {
@@ -100,7 +105,7 @@ export class FacegateDbusService {
       if (msg.interface === 'org.freedesktop.DBus.Properties') return this.properties(msg);
       if (msg.interface !== undefined && msg.interface !== INTERFACE) return false;
       const member = msg.member;
-      if (!Object.prototype.hasOwnProperty.call(METHODS, member)) {
+      if (!Object.hasOwn(METHODS, member)) {
         this.error(msg, 'org.freedesktop.DBus.Error.UnknownMethod', `${INTERFACE} has no method ${String(member).slice(0, 64)}`);
         return true;
       }
@@ -127,7 +132,7 @@ export class FacegateDbusService {
           await this.listEnrolled(msg, checkUser(method, args[0]));
           return;
         case 'GetStatus':
-          this.reply(msg, 'a{sv}', [this.status()]);
+          this.reply(msg, METHOD_REPLIES.GetStatus, [this.status()]);
           return;
       }
     } catch (err) {
@@ -171,21 +176,21 @@ export class FacegateDbusService {
     const running: Running = { user, uid: cred.uid, abort, done: Promise.resolve() };
     this.running.set(sender, running);
     // The reply goes out before the first signal: the caller may treat signals before it as someone else's.
-    this.reply(msg, '', []);
+    this.reply(msg, METHOD_REPLIES.Verify, []);
     const request: Request = { type: 'request', user, service: DBUS_SERVICE, tty: '', rhost: '', deadlineMs: this.deps.config.verify.timeout * 1000 };
     running.done = (async () => {
       try {
-        const answer = await this.deps.runner.run(request, cred, abort.signal, (e) => this.signal(sender, 'VerifyStatus', 'sb', [e, false]));
+        const answer = await this.deps.runner.run(request, cred, abort.signal, (e) => this.signal(sender, 'VerifyStatus', [e, false]));
         // A cancelled verification ends with the reply to Cancel, never with a result.
         if (answer && !abort.signal.aborted) {
-          this.signal(sender, 'VerifyStatus', 'sb', [answer.result, true]);
-          this.signal(sender, 'VerifyResult', 'ss', [answer.result, answer.reason]);
+          this.signal(sender, 'VerifyStatus', [answer.result, true]);
+          this.signal(sender, 'VerifyResult', [answer.result, answer.reason]);
         }
       } catch (err) {
         this.deps.log.error('dbus verify failed', { user, error: err instanceof Error ? err.message : String(err) });
         if (!abort.signal.aborted) {
-          this.signal(sender, 'VerifyStatus', 'sb', ['unavailable', true]);
-          this.signal(sender, 'VerifyResult', 'ss', ['unavailable', 'internal-error']);
+          this.signal(sender, 'VerifyStatus', ['unavailable', true]);
+          this.signal(sender, 'VerifyResult', ['unavailable', 'internal-error']);
         }
       } finally {
         this.running.delete(sender);
@@ -201,7 +206,7 @@ export class FacegateDbusService {
     r.abort.abort();
     await r.done;
     this.deps.log.info('dbus verify cancelled', { user: r.user, uid: r.uid });
-    this.reply(msg, '', []);
+    this.reply(msg, METHOD_REPLIES.Cancel, []);
   }
 
   private async listEnrolled(msg: Msg, user: string): Promise<void> {
@@ -210,7 +215,7 @@ export class FacegateDbusService {
     await this.authorise(cred.uid, user, sender);
     // Only these three fields leave the daemon: no vectors, no model data.
     const faces = this.deps.store.listFaces(user).map((f) => [String(f.id), f.label, new Date(f.created).toISOString()]);
-    this.reply(msg, 'a(sss)', [faces]);
+    this.reply(msg, METHOD_REPLIES.ListEnrolled, [faces]);
   }
 
   private status(): Record<string, InstanceType<typeof Variant>> {
@@ -340,7 +345,7 @@ export class FacegateDbusService {
   private introspect(msg: Msg): boolean {
     if (msg.member !== 'Introspect' || msg.signature) return false;
     if (msg.path === OBJECT_PATH) {
-      this.reply(msg, 's', [INTROSPECTION_XML]);
+      this.reply(msg, 's', [this.introspection]);
       return true;
     }
     // Ancestors list the next path element, so tools like d-feet and busctl tree can walk down to the object.
@@ -364,8 +369,8 @@ export class FacegateDbusService {
   }
 
   /** Signals go to the caller alone (unicast): other users never learn who is verifying or how it went. */
-  private signal(destination: string, member: 'VerifyStatus' | 'VerifyResult', signature: string, body: unknown[]): void {
-    this.send(new Message({ type: MessageType.SIGNAL, path: OBJECT_PATH, interface: INTERFACE, member, signature, body, destination }));
+  private signal(destination: string, member: SignalName, body: unknown[]): void {
+    this.send(new Message({ type: MessageType.SIGNAL, path: OBJECT_PATH, interface: INTERFACE, member, signature: SIGNALS[member], body, destination }));
   }
 
   private send(m: Msg): void {

@@ -117,6 +117,7 @@ const LABEL_MAX = 64;
 
 export function checkLabel(label: string): string {
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects or escapes
   if (label.length === 0 || label.length > LABEL_MAX || /[\u0000-\u001f\u007f]/.test(label)) {
     throw new Error(`label must be 1-${LABEL_MAX} printable characters`);
   }

@@ -5,39 +5,18 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { datasetsDir, modelsDir, PACKAGE_ROOT } from '../../src/paths.js';
+import { modelsDir, PACKAGE_ROOT } from '../../src/paths.js';
 
 export const DAEMON_JS = path.join(PACKAGE_ROOT, 'dist', 'src', 'daemon', 'main.js');
 export const CLI_JS = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 
-const IMAGE = /\.(jpe?g|png|pgm)$/i;
-
 /** Why a real-model end-to-end run cannot happen here, or null when it can. */
 export function e2eSkipReason(): string | null {
-  const lfw = path.join(datasetsDir(), 'lfw-dev');
-  if (!fs.existsSync(lfw)) return `datasets absent: ${lfw} (see BRIEF: ../shared/datasets)`;
   if (!fs.existsSync(path.join(modelsDir(), 'manifest.json'))) return `models not built in ${modelsDir()} (npm run build:models)`;
   if (!fs.existsSync(DAEMON_JS) || !fs.existsSync(CLI_JS)) return 'not built (npm run build:ts)';
   const calDir = process.env.FACEGATE_CALIBRATION_DIR ?? path.join(PACKAGE_ROOT, 'calibration');
   if (!fs.existsSync(calDir) || !fs.readdirSync(calDir).some((f) => f.endsWith('.json'))) return `no calibration tables in ${calDir}`;
   return null;
-}
-
-/** Identities of lfw-dev with at least `min` images, in name order, each with its images in name order. */
-export function lfwIdentities(min = 8): Array<{ name: string; images: string[] }> {
-  const root = path.join(datasetsDir(), 'lfw-dev');
-  return fs
-    .readdirSync(root)
-    .sort()
-    .map((name) => ({
-      name,
-      images: fs
-        .readdirSync(path.join(root, name))
-        .filter((f) => IMAGE.test(f))
-        .sort()
-        .map((f) => path.join(root, name, f)),
-    }))
-    .filter((p) => p.images.length >= min);
 }
 
 /**
@@ -52,7 +31,9 @@ export function replayConfigToml(camera = '', rest = ''): string {
 export function replayDir(parent: string, name: string, images: readonly string[]): string {
   const dir = path.join(parent, name);
   fs.mkdirSync(dir, { recursive: true });
-  images.forEach((img, i) => fs.symlinkSync(img, path.join(dir, `${String(i).padStart(3, '0')}${path.extname(img)}`)));
+  images.forEach((img, i) => {
+    fs.symlinkSync(img, path.join(dir, `${String(i).padStart(3, '0')}${path.extname(img)}`));
+  });
   return dir;
 }
 

@@ -65,6 +65,10 @@ export interface LoadReport {
 export function loadSkipReason(): string | null {
   if (process.getuid?.() !== 0) return 'needs root to run clients under 20 other uids';
   if (!fs.existsSync(CLIENT_JS)) return `not built: ${CLIENT_JS}`;
+  // The clients run under uids with no rights: every directory above the checkout must let others through.
+  for (let dir = path.dirname(CLIENT_JS); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if ((fs.statSync(dir).mode & 0o001) === 0) return `other uids cannot read the checkout (${dir} is not o+x)`;
+  }
   return null;
 }
 

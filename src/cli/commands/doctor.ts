@@ -187,7 +187,9 @@ export function registerDoctor(program: Command): void {
       for (const c of checks) say(opts, `${mark[c.status]}  ${c.name.padEnd(14)} ${c.detail}`);
       const failed = checks.filter((c) => c.status === 'fail').length;
       say(opts, failed ? `${failed} check(s) failed.` : 'All checks passed.');
-      return { json: { ok: failed === 0, checks }, code: failed ? EXIT.FAIL : EXIT.OK };
+      // A bad config is a usage error (exit 2, as for every command), even though the other checks still ran.
+      const code = cfg === undefined ? EXIT.USAGE : failed ? EXIT.FAIL : EXIT.OK;
+      return { json: { ok: failed === 0, checks }, code };
     }),
   );
 }

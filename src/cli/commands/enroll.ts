@@ -6,7 +6,7 @@ import { createLogger } from '../../daemon/log.js';
 import { uidOfUserName } from '../../daemon/peercred.js';
 import { identityOf, untrustedCamera } from '../../camera/identity.js';
 import { checkLabel, TemplateStore } from '../../store/store.js';
-import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
+import { checkArgs, CliError, configFrom, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 import { loadEngine, positiveInt } from '../engine-loader.js';
 
 interface EnrollOptions extends CommonOptions {
