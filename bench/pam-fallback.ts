@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildModule, pamSkipReason, runPam } from '../test/helpers/pam-harness.js';
-import { currentUser, e2eSkipReason, openTempDir, pointCamera, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { currentUser, e2eSkipReason, openTempDir, pointCamera, replayConfigToml, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
 import { liveScenario } from '../test/helpers/fixtures.js';
 
 function median(v: number[]): number {
@@ -48,13 +48,13 @@ async function main(): Promise<void> {
     const db = path.join(dir, 'facegate.db');
     const sock = path.join(dir, 'facegate.sock');
     const config = path.join(dir, 'config.toml');
-    fs.writeFileSync(config, '[camera]\nidle_close = 0\n');
+    fs.writeFileSync(config, replayConfigToml('idle_close = 0\n'));
     const en = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     if (en.code !== 0) throw new Error(`enroll failed: ${en.stdout}${en.stderr}`);
     const result: Record<string, { ms_p50: number; ms_max: number; results: Record<string, number> }> = {};
     for (const faceWait of [1, 0]) {
       // idle_close = 0: every request reopens the replay camera, so re-pointing the symlink switches scenes.
-      fs.writeFileSync(config, `[camera]\nidle_close = 0\n[verify]\ntimeout = 4\nface_wait = ${faceWait}\n`);
+      fs.writeFileSync(config, replayConfigToml('idle_close = 0\n', `[verify]\ntimeout = 4\nface_wait = ${faceWait}\n`));
       pointCamera(cam, empty);
       const daemon = await startDaemon(['--config', config, '--db', db, '--socket', sock, '--camera', `replay:${cam}?fps=30`]);
       try {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildModule, pamSkipReason, runPam } from '../test/helpers/pam-harness.js';
-import { currentUser, e2eSkipReason, openTempDir, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { currentUser, e2eSkipReason, openTempDir, replayConfigToml, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
 import { liveScenario } from '../test/helpers/fixtures.js';
 
 function percentile(sorted: number[], p: number): number {
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     const config = path.join(dir, 'config.toml');
     // The bench runs in no logind session: its PAM service is enabled and a greeter, as a login screen's is
     // (docs/policy.md); runPam passes the module's `greeter` option to match.
-    fs.writeFileSync(config, '[verify]\ntimeout = 4\n[services]\n"facegate-test" = true\n[local]\ngreeters = ["facegate-test"]\n');
+    fs.writeFileSync(config, replayConfigToml('', '[verify]\ntimeout = 4\n[services]\n"facegate-test" = true\n[local]\ngreeters = ["facegate-test"]\n'));
     log(`enrolling ${user} from nuaa-dev live/0001 (5 frames)…`);
     const en = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     if (en.code !== 0) throw new Error(`enroll failed: ${en.stdout}${en.stderr}`);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { TemplateStore } from '../src/store/store.js';
+import { replayConfigToml } from './helpers/daemon-harness.js';
 
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -25,9 +26,9 @@ function setup(): { dir: string; db: string; cfg: string } {
   const db = path.join(dir, 'f.db');
   const store = TemplateStore.open(db);
   const m = { id: 'm', sha256: 'a'.repeat(64) };
-  store.addFace('alice', 'default', [{ ...m, vector: Float32Array.from([1, 0]) }]);
-  store.addFace('alice', 'glasses', [{ ...m, vector: Float32Array.from([0, 1]) }]);
-  store.addFace('bob', 'default', [{ ...m, vector: Float32Array.from([1, 1]) }]);
+  store.addFace('alice', 'default', [{ ...m, vector: Float32Array.from([1, 0]) }], { uid: 1000 });
+  store.addFace('alice', 'glasses', [{ ...m, vector: Float32Array.from([0, 1]) }], { uid: 1000 });
+  store.addFace('bob', 'default', [{ ...m, vector: Float32Array.from([1, 1]) }], { uid: 1001 });
   store.close();
   return { dir, db, cfg };
 }
@@ -130,7 +131,7 @@ test('doctor reports each check, fails on a bad config and a world-readable data
     assert.equal(bad.code, 2, 'a bad config is exit 2, as README promises');
     const checks = JSON.parse(bad.stdout).checks as Array<{ name: string; status: string; detail: string }>;
     assert.match(checks.find((c) => c.name === 'config')!.detail, /verify\.frames_neded: unknown key/);
-    fs.writeFileSync(cfg, '');
+    fs.writeFileSync(cfg, replayConfigToml());
     fs.chmodSync(db, 0o644);
     const r = await cli(['doctor', '--config', cfg, '--db', db, '--camera', `replay:${path.join(dir, 'nope')}`, '--json']);
     const byName = Object.fromEntries((JSON.parse(r.stdout).checks as Array<{ name: string; status: string }>).map((c) => [c.name, c.status]));

@@ -16,6 +16,7 @@ import {
   e2eSkipReason,
   openTempDir,
   pointCamera,
+  replayConfigToml,
   replayDir,
   runCli,
   startDaemon,
@@ -70,7 +71,7 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     const services = ['facegate-test', `facegate-e2e-${process.pid}-genuine`, `facegate-e2e-${process.pid}-impostor`];
     fs.writeFileSync(
       config,
-      `[camera]\nidle_close = 0\n[verify]\ntimeout = 4\n[services]\n${services.map((x) => `"${x}" = true`).join('\n')}\n[local]\ngreeters = ${JSON.stringify(services)}\n`,
+      `[camera]\nallow_replay = true\nidle_close = 0\n[verify]\ntimeout = 4\n[services]\n${services.map((x) => `"${x}" = true`).join('\n')}\n[local]\ngreeters = ${JSON.stringify(services)}\n`,
     );
     const r = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     assert.equal(r.code, 0, `enroll failed: ${r.stdout}${r.stderr}`);

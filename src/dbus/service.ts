@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../daemon/log.js';
 import type { PeerCred } from '../daemon/peercred.js';
 import { mayAskFor } from '../policy/index.js';
+import { lookupFromSync, UserDirectory, type UserLookup } from '../daemon/user-directory.js';
 import type { Answer, EventCode, Request } from '../protocol/index.js';
 import type { FaceInfo, ModelRef } from '../store/store.js';
 import { API_VERSION, ERRORS, INTERFACE, METHOD_REPLIES, METHODS, OBJECT_PATH, SIGNALS, parentIntrospection, type MethodName, type SignalName } from './api.js';
@@ -33,6 +34,8 @@ export interface DbusServiceDeps {
   version: string;
   /** Injected for tests; production resolves uids with getpwuid_r. */
   userName?: (uid: number) => string | null;
+  /** passwd look-ups off the event loop (default: a cached UserDirectory; src/daemon/user-directory.ts). */
+  users?: UserLookup;
   maxVerifications?: number;
 }
 
@@ -57,6 +60,7 @@ export class FacegateDbusService {
   private attached = false;
   /** dbus/org.facegate.Daemon.xml plus the standard interfaces; read once, so a bad file fails the start. */
   private readonly introspection: string;
+  private usersLookup: UserLookup | null = null;
 
   constructor(
     private readonly bus: dbus.MessageBus,
@@ -157,7 +161,7 @@ export class FacegateDbusService {
     let watching = false;
     try {
       cred = await this.callerCred(sender);
-      this.authorise(cred.uid, user, sender);
+      await this.authorise(cred.uid, user, sender);
       watching = true;
       await this.watchCaller(sender);
       if (this.closing) throw new DbusMethodError(ERRORS.shuttingDown, 'facegated is stopping');
@@ -208,7 +212,7 @@ export class FacegateDbusService {
   private async listEnrolled(msg: Msg, user: string): Promise<void> {
     const sender = this.senderOf(msg);
     const cred = await this.callerCred(sender);
-    this.authorise(cred.uid, user, sender);
+    await this.authorise(cred.uid, user, sender);
     // Only these three fields leave the daemon: no vectors, no model data.
     const faces = this.deps.store.listFaces(user).map((f) => [String(f.id), f.label, new Date(f.created).toISOString()]);
     this.reply(msg, METHOD_REPLIES.ListEnrolled, [faces]);
@@ -229,8 +233,11 @@ export class FacegateDbusService {
   }
 
   /** Same rule as the socket (mayAskFor); a uid that resolves to no name may only act as root would not. */
-  private authorise(uid: number, user: string, sender: string): void {
-    if (!mayAskFor(uid, user, this.deps.userName)) {
+  private async authorise(uid: number, user: string, sender: string): Promise<void> {
+    // The caller's name comes from a cache or the libuv pool: a slow NSS source must not stall the event loop.
+    this.usersLookup ??= this.deps.users ?? (this.deps.userName ? lookupFromSync(this.deps.userName, () => null) : new UserDirectory());
+    const name = uid === 0 ? null : await this.usersLookup.nameOf(uid).catch(() => null);
+    if (!mayAskFor(uid, user, () => name)) {
       this.deps.log.warn('dbus not permitted', { uid, user, sender });
       throw new DbusMethodError(ERRORS.permissionDenied, `uid ${uid} may not act for user ${user}: only root may ask for other users`);
     }

@@ -19,6 +19,14 @@ export function e2eSkipReason(): string | null {
   return null;
 }
 
+/**
+ * Config text for tests and benches that use a replay camera: `replay:` is refused unless the config opts in with
+ * camera.allow_replay (issue 7), which a real system never does. `camera` adds [camera] keys, `rest` more sections.
+ */
+export function replayConfigToml(camera = '', rest = ''): string {
+  return `[camera]\nallow_replay = true\n${camera}${rest}`;
+}
+
 /** A directory of symlinks to `images`, for a replay camera. */
 export function replayDir(parent: string, name: string, images: readonly string[]): string {
   const dir = path.join(parent, name);
