@@ -19,6 +19,7 @@ import { callFacegate, verifyOverDbus } from '../src/dbus/client.js';
 import { startDbusService } from '../src/dbus/connect.js';
 import { TemplateStore } from '../src/store/store.js';
 import type { RawImage } from '../src/vision/types.js';
+import { FakeLiveness } from '../test/helpers/fake-liveness.js';
 
 const MODEL = { id: 'fake', sha256: 'f'.repeat(64) };
 const unit = (level: number): Float32Array => Float32Array.from([Math.cos((level / 255) * (Math.PI / 2)), Math.sin((level / 255) * (Math.PI / 2))]);
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
   const log = createLogger(() => {});
   // The camera stays open between requests, as on a warm daemon.
   const camera = new CameraManager(config.camera.device, 60_000, log);
-  const server = new FacegateServer({ config, store, engine, camera, log });
+  const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   const handle = await startDbusService('session', { runner: server, store, models: engine.models, camera, config, log }, { busAddress: address });

@@ -17,6 +17,7 @@ import { FacegateServer } from '../src/daemon/server.js';
 import { CameraError, meanBrightness, openCamera, type Camera, type Frame } from '../src/camera/camera.js';
 import { encodeEvent, encodeRequest, FrameReader, type Answer, type EventCode, type Message } from '../src/protocol/index.js';
 import { TemplateStore } from '../src/store/store.js';
+import { FakeLiveness, PHOTO_LEVEL } from './helpers/fake-liveness.js';
 import type { RawImage } from '../src/vision/types.js';
 
 const MODEL = { id: 'fake', sha256: 'f'.repeat(64) };
@@ -85,6 +86,7 @@ async function start(
     config,
     store,
     engine,
+    liveness: new FakeLiveness(),
     camera,
     log,
     ...(opts.userName ? { userName: opts.userName } : {}),
@@ -145,6 +147,26 @@ test('the enrolled face is allowed after looking', async () => {
   } finally {
     await h.stop();
   }
+});
+
+test('a matching face that is never judged live is denied not-live, and the cue scores are logged', async () => {
+  const h = await start([PHOTO_LEVEL]);
+  try {
+    const { answer } = await ask(h, { deadlineMs: 800 });
+    assert.deepEqual([answer.result, answer.reason], ['deny', 'not-live']);
+    const line = h.logs.find((l) => l.includes('msg=answer'))!;
+    assert.match(line, /result=deny reason=not-live .*live=0 .*live_failed=pad .*cue_pad=0\.1/);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('liveness enabled in the config but no judge given: the server refuses to start', () => {
+  const config = defaultConfig();
+  assert.throws(
+    () => new FacegateServer({ config, store: null as never, engine: new FakeEngine(), liveness: null, camera: null as never, log: createLogger(() => {}) }),
+    /liveness is enabled/,
+  );
 });
 
 test('frames_needed consecutive matches are required', async () => {

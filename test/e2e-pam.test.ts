@@ -1,6 +1,7 @@
 // The whole path sudo takes, with real models and a real PAM stack, no root and no camera: facegated (built JS)
-// on a temp socket with a replay camera, a user enrolled by the real CLI from lfw-dev, and pam_facegate.so under
-// pamtester + pam_wrapper.
+// on a temp socket with a replay camera, a user enrolled by the real CLI from nuaa-dev live webcam frames, and
+// pam_facegate.so under pamtester + pam_wrapper. The genuine user is a live sequence; the printed photo of the same
+// person must be denied not-live (liveness is on, as shipped).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +15,8 @@ import {
   DAEMON_JS,
   currentUser,
   e2eSkipReason,
-  lfwIdentities,
+  nuaaSequence,
+  nuaaSkipReason,
   openTempDir,
   pointCamera,
   replayDir,
@@ -23,7 +25,7 @@ import {
   type Daemon,
 } from './helpers/daemon-harness.js';
 
-const skip = e2eSkipReason() ?? pamSkipReason();
+const skip = e2eSkipReason() ?? pamSkipReason() ?? nuaaSkipReason();
 // Proves a call returned instead of hanging; not a latency target (bench/pam.ts measures latency).
 const SANITY_MS = 15_000;
 
@@ -45,6 +47,7 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
   let cam: string;
   let genuine: string;
   let impostor: string;
+  let photo: string;
   let daemon: Daemon;
   let db: string;
   let config: string;
@@ -53,13 +56,13 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
   before(async () => {
     buildModule();
     dir = openTempDir('fg-e2e-');
-    const people = lfwIdentities(8);
-    const [a, b] = people;
-    assert.ok(a && b, 'lfw-dev needs two identities with 8+ images');
-    // Enrol A from its first five images; A's other images are the genuine attempts, B's the impostor ones.
-    const enrol = replayDir(dir, 'enrol', a.images.slice(0, 5));
-    genuine = replayDir(dir, 'genuine', a.images.slice(5));
-    impostor = replayDir(dir, 'impostor', b.images);
+    // Enrol subject 0001 from the first five frames of its first live webcam sequence; its second session's live
+    // sequence is the genuine user, a printed photo of it moved in front of the camera the presentation attack,
+    // and subject 0005's live sequence another person.
+    const enrol = replayDir(dir, 'enrol', nuaaSequence('live', '0001', 's01p00g00').slice(0, 5));
+    genuine = replayDir(dir, 'genuine', nuaaSequence('live', '0001', 's02p00g00'));
+    photo = replayDir(dir, 'photo', nuaaSequence('print', '0001', 's02p01g00'));
+    impostor = replayDir(dir, 'impostor', nuaaSequence('live', '0005', 's01p00g00'));
     cam = path.join(dir, 'camera');
     pointCamera(cam, genuine);
     db = path.join(dir, 'facegate.db');
@@ -78,13 +81,25 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("the enrolled user's other images: PAM_SUCCESS", async () => {
+  test('the enrolled user, live at the camera: PAM_SUCCESS', async () => {
     pointCamera(cam, genuine);
     const r = await runPam({ args: pamArgs(), user });
     assert.equal(r.code, 'PAM_SUCCESS', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
   });
 
-  test("another identity's images: PAM_AUTH_ERR", async () => {
+  test("a printed photo of the enrolled user: PAM_AUTH_ERR, the daemon's answer is not-live", async () => {
+    pointCamera(cam, photo);
+    const from = daemon.lines.length;
+    try {
+      const r = await runPam({ args: pamArgs(), user });
+      assert.equal(r.code, 'PAM_AUTH_ERR', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
+      assert.equal(daemon.count(/msg=answer .*result=deny reason=not-live .*live=0/, from), 1, daemon.lines.slice(from).join('\n'));
+    } finally {
+      pointCamera(cam, genuine);
+    }
+  });
+
+  test("another person, live: PAM_AUTH_ERR", async () => {
     pointCamera(cam, impostor);
     const r = await runPam({ args: pamArgs(2), user });
     assert.equal(r.code, 'PAM_AUTH_ERR', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);

@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { meanBrightness, type Frame } from '../camera/camera.js';
 import type { EventCode } from '../protocol/index.js';
+import type { CueScores, LivenessFailure, WindowSummary } from '../liveness/fusion.js';
+import type { LivenessJudge, LivenessTrack } from '../liveness/judge.js';
 import { qualityProblem, type FaceEngine, type QualityLimits, type QualityProblem, type UserMatcher } from './engine.js';
 
 export interface VerifySettings extends QualityLimits {
@@ -19,11 +21,14 @@ export interface FrameReport {
   problem?: QualityProblem;
   score?: number;
   match?: boolean;
+  /** This frame's cue values and the verdict of the liveness window ending at it. */
+  liveness?: { cues: CueScores; live: boolean; failed: LivenessFailure[] };
 }
 
 export type VerifyOutcome =
   | { result: 'allow'; reason: 'match' }
   | { result: 'deny'; reason: 'no-match' }
+  | { result: 'deny'; reason: 'not-live' }
   | { result: 'unavailable'; reason: 'no-face' };
 
 export interface VerifyRun {
@@ -32,12 +37,32 @@ export interface VerifyRun {
   /** Best score seen (undefined if no face reached the matcher). */
   bestScore?: number;
   threshold: number;
+  /** The liveness stage of the attempt (absent when liveness is off). */
+  liveness?: LivenessSummary;
+}
+
+export interface LivenessSummary {
+  live: boolean;
+  /** Frames the liveness stage analysed and the milliseconds it spent on them. */
+  frames: number;
+  ms: number;
+  /** Process CPU milliseconds of the liveness stage (all threads; comparable on a busy machine). */
+  cpuMs: number;
+  /** Gates the last window failed (empty when live). */
+  failed: LivenessFailure[];
+  /** The last window's cue summaries: numbers only, what the daemon logs. */
+  window: WindowSummary;
 }
 
 export interface VerifyInput {
   nextFrame(deadline: number, signal?: AbortSignal): Promise<Frame | null>;
   engine: FaceEngine;
   matcher: UserMatcher;
+  /**
+   * Liveness judge (src/liveness); null only when the configuration turns liveness off. Required so that no
+   * caller can forget it: a matching face is allowed only once the attempt is also judged live.
+   */
+  liveness: LivenessJudge | null;
   settings: VerifySettings;
   /** performance.now() ms; no new frame is started after it. */
   deadline: number;
@@ -58,9 +83,10 @@ const EVENT_OF: Record<QualityProblem, EventCode> = {
 };
 
 /**
- * One verification: frames → skip dark → detect → quality gate → embed → match, until `frames_needed`
- * consecutive frames match (allow), or the deadline (deny if a face reached the matcher, else no-face).
- * Shared by facegated and `facegate test` so both decide identically.
+ * One verification: frames → skip dark → detect → quality gate → embed → match → liveness, until the match rule
+ * is satisfied on a frame whose liveness window is live (allow), or the deadline: `not-live` if the face matched
+ * but the attempt never looked live, `no-match` if a face reached the matcher, else `no-face`.
+ * Shared by facegated, `facegate test` and `facegate eval-pad` so all three decide identically.
  */
 export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
   const { engine, matcher, settings, deadline, signal } = input;
@@ -68,13 +94,33 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
   let consecutive = 0;
   let darkRun = 0;
   let scored = false;
+  let matchedNotLive = false;
+  const live: LivenessTrack | null = input.liveness?.attempt() ?? null;
+
   let bestScore: number | undefined;
   let lastEvent: EventCode | undefined;
   const emit = (e: EventCode): void => {
     if (e !== lastEvent) input.onEvent?.(e);
     lastEvent = e;
   };
-  const finish = (outcome: VerifyOutcome): VerifyRun => ({ outcome, frames, threshold: matcher.threshold, ...(bestScore !== undefined ? { bestScore } : {}) });
+  const finish = (outcome: VerifyOutcome): VerifyRun => ({
+    outcome,
+    frames,
+    threshold: matcher.threshold,
+    ...(bestScore !== undefined ? { bestScore } : {}),
+    ...(live
+      ? {
+          liveness: {
+            live: live.last?.live ?? false,
+            frames: live.frames,
+            ms: live.ms,
+            cpuMs: live.cpuMs,
+            failed: live.last?.failed ?? ['too-few-frames'],
+            window: live.windowSummary(),
+          },
+        }
+      : {}),
+  });
 
   for (;;) {
     if (signal?.aborted) break;
@@ -89,6 +135,7 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
       input.onFrame?.(report);
     };
     if (report.dark) {
+      live?.observeDark(frame.image);
       darkRun++;
       if (darkRun >= DARK_FRAMES_BEFORE_EVENT) emit('too-dark');
       done();
@@ -99,6 +146,7 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
     report.faces = faces.length;
     const face = faces[0];
     if (!face) {
+      live?.breakTrack();
       consecutive = 0;
       emit('no-face');
       done();
@@ -119,14 +167,25 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
     report.score = score;
     report.match = score > matcher.threshold;
     if (bestScore === undefined || score > bestScore) bestScore = score;
+    // Liveness of the same face, every analysed frame (its window needs consecutive frames, matching or not).
+    let isLive = true;
+    if (live) {
+      const fl = await live.observe(frame.image, face);
+      report.liveness = fl;
+      isLive = fl.live;
+    }
     done();
     if (report.match) {
       consecutive++;
-      if (consecutive >= settings.frames_needed) return finish({ result: 'allow', reason: 'match' });
+      if (consecutive >= settings.frames_needed) {
+        if (isLive) return finish({ result: 'allow', reason: 'match' });
+        matchedNotLive = true;
+      }
     } else {
       consecutive = 0;
       emit('retry');
     }
   }
+  if (matchedNotLive) return finish({ result: 'deny', reason: 'not-live' });
   return finish(scored ? { result: 'deny', reason: 'no-match' } : { result: 'unavailable', reason: 'no-face' });
 }

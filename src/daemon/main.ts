@@ -13,6 +13,7 @@ import { createLogger } from './log.js';
 import { FacegateServer } from './server.js';
 import { writeStatus, removeStatus } from './status-file.js';
 import { VisionEngine } from '../auth/vision-engine.js';
+import { loadConfiguredLiveness } from '../liveness/load.js';
 
 const SD_LISTEN_FDS_START = 3;
 
@@ -82,8 +83,9 @@ async function main(): Promise<void> {
 
   const store = TemplateStore.open(config.daemon.db);
   const engine = await VisionEngine.load({ embedders: config.verify.embedders, targetFar: config.verify.target_far, ...(threads !== undefined ? { intraOpThreads: threads } : {}) });
+  const liveness = await loadConfiguredLiveness(config.liveness, threads);
   const camera = new CameraManager(config.camera.device, config.camera.idle_close * 1000, log);
-  const server = new FacegateServer({ config, store, engine, camera, log });
+  const server = new FacegateServer({ config, store, engine, liveness: liveness?.checker ?? null, camera, log });
   const fd = activationFd();
   if (fd !== undefined) await server.listenFd(fd);
   else {
@@ -114,6 +116,7 @@ async function main(): Promise<void> {
     socket: fd !== undefined ? `fd:${fd}` : config.daemon.socket,
     camera: config.camera.device,
     models: engine.models.map((m) => `${m.id}@${m.sha256.slice(0, 12)}`).join(','),
+    liveness: liveness ? config.liveness.cues.join(',') : 'off',
     rss_mb: Math.round(process.memoryUsage().rss / 1048576),
   });
 
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
     await server.close();
     await camera.shutdown();
     await engine.close();
+    await liveness?.close();
     store.close();
     if (statusFile) removeStatus(statusFile);
     process.exit(0);

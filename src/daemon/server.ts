@@ -19,7 +19,8 @@ import { CameraManager, LeaseError } from '../auth/camera-manager.js';
 import type { FaceEngine } from '../auth/engine.js';
 import type { Logger } from './log.js';
 import { peerCredOf, userNameOfUid, type PeerCred } from './peercred.js';
-import { verifyFace } from '../auth/verify.js';
+import { verifyFace, type LivenessSummary } from '../auth/verify.js';
+import type { LivenessJudge } from '../liveness/judge.js';
 
 /** How long a client has to send its request after connecting. */
 const REQUEST_TIMEOUT_MS = 2000;
@@ -47,6 +48,8 @@ export interface ServerDeps {
   config: Config;
   store: TemplateStore;
   engine: FaceEngine;
+  /** The liveness judge (src/liveness/load.ts); null only when config liveness.enabled is false. */
+  liveness: LivenessJudge | null;
   camera: CameraManager;
   log: Logger;
   /** Injected for tests; production uses SO_PEERCRED and getpwuid_r. */
@@ -68,6 +71,8 @@ export class FacegateServer {
   readonly counts = { allow: 0, deny: 0, unavailable: 0 };
 
   constructor(private readonly deps: ServerDeps) {
+    // Fail closed: a config that asks for liveness never runs without it.
+    if (deps.config.liveness.enabled && !deps.liveness) throw new Error('liveness is enabled in the config but no liveness judge was loaded');
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (s) => this.onConnection(s));
     this.server.maxConnections = MAX_CONNECTIONS;
     this.server.on('error', (err) => deps.log.error('server error', { error: err.message }));
@@ -258,6 +263,7 @@ export class FacegateServer {
         nextFrame: (dl, sig) => lease.nextFrame(dl, sig),
         engine,
         matcher,
+        liveness: config.liveness.enabled ? this.deps.liveness : null,
         settings: { ...config.verify, dark_threshold: config.camera.dark_threshold },
         deadline,
         signal,
@@ -269,6 +275,7 @@ export class FacegateServer {
         frames: run.frames.length,
         best: run.bestScore !== undefined ? Number(run.bestScore.toFixed(4)) : undefined,
         threshold: Number(run.threshold.toFixed(4)),
+        ...livenessFields(run.liveness),
       });
     } catch (err) {
       if (err instanceof LeaseError) return done('unavailable', 'camera-error', { error: err.message });
@@ -277,6 +284,15 @@ export class FacegateServer {
       lease.release();
     }
   }
+}
+
+/** The liveness stage on the answer line: verdict, cost and each cue's window value (numbers only, never images). */
+function livenessFields(l: LivenessSummary | undefined): Record<string, number | string | undefined> {
+  if (!l) return {};
+  const out: Record<string, number | string | undefined> = { live: l.live ? 1 : 0, live_frames: l.frames, live_ms: Math.round(l.ms) };
+  if (l.failed.length > 0) out.live_failed = l.failed.join(',');
+  for (const [cue, v] of Object.entries(l.window)) if (v !== undefined) out[`cue_${cue}`] = Number(v.toFixed(4));
+  return out;
 }
 
 function canConnect(file: string): Promise<boolean> {

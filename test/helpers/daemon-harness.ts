@@ -40,6 +40,27 @@ export function lfwIdentities(min = 8): Array<{ name: string; images: string[] }
     .filter((p) => p.images.length >= min);
 }
 
+/** Why the nuaa-dev sequences (live webcam video and printed-photo attacks) are not here, or null. */
+export function nuaaSkipReason(): string | null {
+  const nuaa = path.join(datasetsDir(), 'nuaa-dev');
+  return fs.existsSync(path.join(nuaa, 'live')) ? null : `datasets absent: ${nuaa} (see BRIEF: ../shared/datasets)`;
+}
+
+/**
+ * One nuaa-dev sequence in time order: CLASS/SUBJECT/SEQUENCE-NNNN.jpg. A genuine user is played as a live
+ * sequence, never as a loop of one still photo: liveness needs the frames of a real attempt.
+ */
+export function nuaaSequence(cls: 'live' | 'print', subject: string, sequence: string): string[] {
+  const dir = path.join(datasetsDir(), 'nuaa-dev', cls, subject);
+  const frames = fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(`${sequence}-`) && IMAGE.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+  if (frames.length === 0) throw new Error(`no frames of ${cls}/${subject}/${sequence} in ${dir}`);
+  return frames;
+}
+
 /** A directory of symlinks to `images`, for a replay camera. */
 export function replayDir(parent: string, name: string, images: readonly string[]): string {
   const dir = path.join(parent, name);

@@ -5,10 +5,18 @@ import { createLogger } from '../../daemon/log.js';
 import { verifyFace, type FrameReport } from '../../auth/verify.js';
 import { staleTemplatesMessage, TemplateStore } from '../../store/store.js';
 import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
-import { loadEngine } from '../engine-loader.js';
+import { loadEngine, loadLivenessFor } from '../engine-loader.js';
+import type { CueScores } from '../../liveness/fusion.js';
 
 interface TestOptions extends CommonOptions {
   camera?: string;
+}
+
+function cueText(c: CueScores): string {
+  return Object.entries(c)
+    .filter((e): e is [string, number] => typeof e[1] === 'number')
+    .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+    .join(', ');
 }
 
 function frameLine(r: FrameReport, threshold: number): string {
@@ -16,7 +24,10 @@ function frameLine(r: FrameReport, threshold: number): string {
   if (r.dark) return `${head}dark (mean ${r.brightness.toFixed(0)}), skipped`;
   if (r.faces === 0) return `${head}no face`;
   if (r.problem) return `${head}${r.faces} face(s), rejected: ${r.problem}`;
-  return `${head}score ${r.score!.toFixed(4)} ${r.match ? '>' : '<='} ${threshold.toFixed(4)}  ${r.match ? 'match' : 'no match'}`;
+  const match = `score ${r.score!.toFixed(4)} ${r.match ? '>' : '<='} ${threshold.toFixed(4)}  ${r.match ? 'match' : 'no match'}`;
+  if (!r.liveness) return match;
+  const l = r.liveness;
+  return `${match}\n      liveness: ${cueText(l.cues) || 'no cue'}  window ${l.live ? 'live' : `not live (${l.failed.join(', ')})`}`;
 }
 
 /** facegate test USER: one verification, in-process, exactly as facegated would decide it. */
@@ -38,6 +49,11 @@ export function registerTest(program: Command): void {
         throw new CliError(`cannot open ${cfg.daemon.db}: ${(err as Error).message}`);
       }
       const engine = await loadEngine(cfg).catch((err: unknown) => {
+        store.close();
+        throw err;
+      });
+      const liveness = await loadLivenessFor(cfg).catch(async (err: unknown) => {
+        await engine.close();
         store.close();
         throw err;
       });
@@ -65,6 +81,7 @@ export function registerTest(program: Command): void {
             nextFrame: (dl, sig) => lease.nextFrame(dl, sig),
             engine,
             matcher,
+            liveness: liveness?.checker ?? null,
             settings: { ...cfg.verify, dark_threshold: cfg.camera.dark_threshold },
             deadline,
             onFrame: (r) => say(opts, frameLine(r, matcher.threshold)),
@@ -74,6 +91,10 @@ export function registerTest(program: Command): void {
         }
         const ms = Math.round(performance.now() - t0);
         const { result, reason } = runRes.outcome;
+        const lv = runRes.liveness;
+        if (lv) {
+          say(opts, `Liveness: ${lv.live ? 'live' : `not live (${lv.failed.join(', ')})`} over ${lv.frames} frame(s), ${(lv.ms / Math.max(1, lv.frames)).toFixed(1)} ms/frame; window ${cueText(lv.window)}`);
+        } else say(opts, 'Liveness: off (liveness.enabled = false): a photo of the user would be allowed');
         say(opts, `Decision: ${result} (${reason}) after ${runRes.frames.length} frame(s), ${ms} ms`);
         return {
           json: {
@@ -85,6 +106,7 @@ export function registerTest(program: Command): void {
             reason,
             ms,
             best_score: runRes.bestScore ?? null,
+            liveness: lv ? { live: lv.live, failed: lv.failed, frames: lv.frames, ms_per_frame: Number((lv.ms / Math.max(1, lv.frames)).toFixed(2)), window: lv.window } : null,
             frames: runRes.frames.map((f) => ({ ...f, ms: Number(f.ms.toFixed(2)), brightness: Number(f.brightness.toFixed(1)) })),
           },
           code: result === 'allow' ? EXIT.OK : result === 'deny' ? EXIT.FAIL : EXIT.UNAVAILABLE,
@@ -92,6 +114,7 @@ export function registerTest(program: Command): void {
       } finally {
         await camera.shutdown();
         await engine.close();
+        await liveness?.close();
         store.close();
       }
     }),
