@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // npm run bench:pam [-- --json] [--runs N]: the genuine user's PAM call to PAM return, against a warm facegated
-// with a replay camera at 30 fps; daemon start to ready; idle RSS. The PAM call is pamtester under pam_wrapper,
+// with liveness on (as shipped) and a replay camera playing a live nuaa-dev webcam sequence at 30 fps (a loop of
+// still photos would rightly be denied not-live); daemon start to ready; idle RSS. The PAM call is pamtester under pam_wrapper,
 // so each figure also includes starting pamtester (reported separately as pamtester_ms_p50 for scale).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildModule, pamSkipReason, runPam } from '../test/helpers/pam-harness.js';
-import { currentUser, e2eSkipReason, lfwIdentities, openTempDir, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { currentUser, e2eSkipReason, nuaaSequence, nuaaSkipReason, openTempDir, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   const runsArg = argv.indexOf('--runs');
   const runs = runsArg >= 0 ? Number(argv[runsArg + 1]) : 40;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
-  const skip = e2eSkipReason() ?? pamSkipReason();
+  const skip = e2eSkipReason() ?? pamSkipReason() ?? nuaaSkipReason();
   if (skip) {
     if (json) process.stdout.write(`${JSON.stringify({ skipped: skip })}\n`);
     else console.error(`bench:pam skipped: ${skip}`);
@@ -48,15 +49,16 @@ async function main(): Promise<void> {
   const dir = openTempDir('fg-bench-pam-');
   const user = currentUser();
   try {
-    const [a] = lfwIdentities(8);
-    if (!a) throw new Error('lfw-dev has no identity with 8+ images');
-    const enrol = replayDir(dir, 'enrol', a.images.slice(0, 5));
-    const genuine = replayDir(dir, 'genuine', a.images.slice(5));
+    // Subject 0001: enrolled from the first 5 frames of its first session, verified on its second session's live
+    // sequence (40 frames, looped by the replay camera).
+    const a = { name: 'nuaa-dev live/0001 s02p00g00' };
+    const enrol = replayDir(dir, 'enrol', nuaaSequence('live', '0001', 's01p00g00').slice(0, 5));
+    const genuine = replayDir(dir, 'genuine', nuaaSequence('live', '0001', 's02p00g00'));
     const db = path.join(dir, 'facegate.db');
     const sock = path.join(dir, 'facegate.sock');
     const config = path.join(dir, 'config.toml');
     fs.writeFileSync(config, '[verify]\ntimeout = 4\n');
-    log(`enrolling ${user} from ${a.name} (5 images)…`);
+    log(`enrolling ${user} from nuaa-dev live/0001 s01p00g00 (5 frames)…`);
     const en = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     if (en.code !== 0) throw new Error(`enroll failed: ${en.stdout}${en.stderr}`);
 
@@ -106,7 +108,9 @@ async function main(): Promise<void> {
         rss_mb: rssMb(daemon.proc.pid!),
         identity: a.name,
         camera: 'replay 30 fps',
-        targets: { decision_ms_p50: 100, decision_ms_p95: 250, ready_ms: 1500, rss_mb: 300 },
+        liveness: 'on (shipped calibration)',
+        // With liveness the decision needs a window of analysed frames (issue 6: p50 <= 400 ms, p95 <= 800 ms).
+        targets: { decision_ms_p50: 400, decision_ms_p95: 800, ready_ms: 1500, rss_mb: 300 },
       };
       if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
