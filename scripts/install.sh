@@ -44,7 +44,7 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE"
 # -h: copy what symlinks point at (node_modules may be a link in a git worktree).
 parts=()
-for p in package.json package-lock.json README.md dist models calibration native pam config systemd udev dbus docs node_modules; do
+for p in package.json package-lock.json README.md dist models calibration trained native pam config systemd udev dbus docs node_modules; do
   [ -e "$SRC/$p" ] && parts+=("$p")
 done
 tar -C "$SRC" -chf - --exclude=dist/test --exclude='*.log' "${parts[@]}" | tar -C "$STAGE" -xf -

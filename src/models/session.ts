@@ -36,7 +36,16 @@ export async function loadModel(id: string, opts: SessionOptions = {}): Promise<
   const bytes = fs.readFileSync(path.join(dir, entry.file));
   const digest = sha256(bytes);
   if (digest !== entry.sha256) throw new Error(`model ${id}: file digest ${digest} differs from manifest; rebuild models`);
-  const session = await ort.InferenceSession.create(bytes, {
+  const session = await createSession(bytes, opts);
+  return { id, session, sha256: digest };
+}
+
+/**
+ * An ONNX Runtime session over model bytes with facegate's settings. Used by loadModel and by models that do not
+ * live in models/ (e.g. trained/pad.onnx, checked against its own calibration).
+ */
+export function createSession(bytes: Uint8Array, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
     ...(opts.intraOpThreads !== undefined ? { intraOpNumThreads: opts.intraOpThreads } : {}),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
@@ -47,5 +56,4 @@ export async function loadModel(id: string, opts: SessionOptions = {}): Promise<
     // terminal and the daemon's journal on every start, and say nothing the user can act on.
     logSeverityLevel: 3,
   });
-  return { id, session, sha256: digest };
 }
