@@ -12,8 +12,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import ort from 'onnxruntime-node';
 import { HUMAN_PKG } from '../src/models/sources.js';
+import { LoadedModel } from '../src/models/session.js';
 import { loadSources } from '../src/models/build/fetch.js';
 import { convertTfjsGraph } from '../src/models/tfjs/convert.js';
 import { HUMAN_MODELS, type HumanModel } from '../src/models/tfjs/human.js';
@@ -90,13 +90,13 @@ async function main(): Promise<void> {
     const n = shape.reduce((a, b) => a * b, 1);
     const scale = model === 'faceres' ? 255 : 1;
     const x = Float32Array.from({ length: n }, (_, i) => scale * (0.5 + 0.5 * Math.sin(i * 0.0137)));
-    const feeds = { [input.name]: new ort.Tensor('float32', x, shape) };
+    const feeds = { [input.name]: { data: x, dims: shape } };
 
-    const one = await ort.InferenceSession.create(res.onnx, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const one = await LoadedModel.fromBytes(model, res.onnx, { intraOpThreads: 1 });
     const cpu1: number[] = [];
     const t1 = await timeIt(runs, 5, () => one.run(feeds), cpu1);
     await one.release();
-    const dflt = await ort.InferenceSession.create(res.onnx, { interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const dflt = await LoadedModel.fromBytes(model, res.onnx);
     const td = await timeIt(runs, 5, () => dflt.run(feeds));
     await dflt.release();
 

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import ort from 'onnxruntime-node';
 import { decodeFloat16, decodeWeights, halfToFloatSlow } from '../src/models/tfjs/weights.js';
 import { windowPads } from '../src/models/tfjs/padding.js';
 import { convertTfjsGraph, permute } from '../src/models/tfjs/convert.js';
 import { parseModelJson } from '../src/models/tfjs/modeljson.js';
+import { LoadedModel } from '../src/models/session.js';
 import { loadReference, runReference } from './helpers/tfjs-reference.js';
 
 test('float16 decoding covers normals, subnormals, zeros, infinities and NaN', () => {
@@ -165,14 +165,14 @@ test('a small graph with asymmetric SAME padding converts and matches TensorFlow
   const res = convertTfjsGraph(json, read);
   // SAME with stride 2 on even sizes pads only the end; check the emitted pads rather than trusting auto_pad.
   assert.deepEqual(res.outputs.map((o) => o.name), ['probs', 'pooled', 'map']);
-  const session = await ort.InferenceSession.create(res.onnx);
+  const session = await LoadedModel.fromBytes('t', res.onnx);
   const ref = await loadReference(json, read);
   const n = 8 * 9 * 3;
   for (const batch of [1, 2]) {
     const x = Float32Array.from({ length: batch * n }, (_, i) => Math.sin(i * 0.37) + 0.3 * Math.cos(i * 1.7));
     const shape = [batch, 8, 9, 3];
     const [probs, pooled, map] = await runReference(ref, x, shape, ['sm', 'mean', 'ap']);
-    const out = await session.run({ x: new ort.Tensor('float32', x, shape) });
+    const out = await session.run({ x: { data: x, dims: shape } });
     for (const [k, r] of [['probs', probs], ['pooled', pooled], ['map', map]] as const) {
       const o = out[k]?.data as Float32Array;
       assert.equal(o.length, (r as Float32Array).length, k);
@@ -256,14 +256,14 @@ test('resize, concat, keep-dims mean, strided slice, transpose, reshape and sque
   const { json, bin } = layoutModel();
   const read = (): Uint8Array => bin;
   const res = convertTfjsGraph(json, read);
-  const session = await ort.InferenceSession.create(res.onnx);
+  const session = await LoadedModel.fromBytes('t', res.onnx);
   const ref = await loadReference(json, read);
   const n = 6 * 5 * 4;
   for (const batch of [1, 2]) {
     const x = Float32Array.from({ length: batch * n }, (_, i) => Math.sin(i * 0.53) * 2 + 0.2 * Math.cos(i * 2.1));
     const shape = [batch, 6, 5, 4];
     const refs = await runReference(ref, x, shape, ['sg', 'ss', 'rs']);
-    const out = await session.run({ x: new ort.Tensor('float32', x, shape) });
+    const out = await session.run({ x: { data: x, dims: shape } });
     ['out', 'slice', 'resized'].forEach((k, j) => {
       const o = out[k]?.data as Float32Array;
       const r = refs[j] as Float32Array;

@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import ort from 'onnxruntime-node';
 import { datasetsDir, modelsDir } from '../src/paths.js';
 import { HUMAN_PKG } from '../src/models/sources.js';
+import { LoadedModel } from '../src/models/session.js';
 import { loadSources } from '../src/models/build/fetch.js';
 import { convertTfjsGraph } from '../src/models/tfjs/convert.js';
 import { parseModelJson } from '../src/models/tfjs/modeljson.js';
@@ -103,7 +103,7 @@ for (const model of HUMAN_MODELS) {
   test(`human-${model}: ONNX matches TensorFlow.js`, async (t) => {
     const json = read(`${model}.json`);
     const converted = convertTfjsGraph(json, read, { name: model });
-    const session = await ort.InferenceSession.create(converted.onnx);
+    const session = await LoadedModel.fromBytes(model, converted.onnx);
     const reference = await loadReference(json, read);
     const sig = parseModelJson(json).outputs;
     const keys = converted.outputs.map((o) => o.name);
@@ -115,7 +115,7 @@ for (const model of HUMAN_MODELS) {
       const x = toFloat(img, SCALE[model]);
       const shape = [1, size, size, 3];
       const ref = await runReference(reference, x, shape, refNames);
-      const out = await session.run({ [inputName]: new ort.Tensor('float32', x, shape) });
+      const out = await session.run({ [inputName]: { data: x, dims: shape } });
       keys.forEach((k, i) => {
         const a = ref[i] as Float32Array;
         const b = out[k]?.data as Float32Array;

@@ -1,4 +1,3 @@
-import ort from 'onnxruntime-node';
 import { scoringFor, thresholdFor } from '../match/calibration.js';
 import { l2normalize } from '../match/similarity.js';
 import { TemplateSet } from '../match/templates.js';
@@ -38,8 +37,6 @@ export class VisionEngine implements FaceEngine {
   }
 
   static async load(opts: VisionEngineOptions = {}): Promise<VisionEngine> {
-    // ORT's graph-optimiser notices are not ours to show to users or journald.
-    ort.env.logLevel = 'error';
     const embedders = opts.embedders && opts.embedders.length > 0 ? [...opts.embedders] : DEFAULT_EMBEDDERS;
     // The thresholds hold only for probes made the way the calibration measured them: same landmarks, same
     // mirror-image averaging (calibration/<model>.json "scoring").

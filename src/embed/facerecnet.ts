@@ -2,8 +2,7 @@
  * face-api's FaceRecognitionNet on ONNX Runtime: the default embedder. Takes a 150×150 chip cut with dlib's
  * convention (25 % padding) by the aligner and returns the raw 128-d descriptor (norm ≈ 1.4; not normalised).
  */
-import ort from 'onnxruntime-node';
-import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import { loadModel, type FloatTensor, type LoadedModel, type SessionOptions } from '../models/session.js';
 import { SerialSession } from '../models/serial-session.js';
 import { RECOGNITION_DIM, RECOGNITION_INPUT_SIZE } from '../models/faceapi/recognition.js';
 import type { RawImage } from '../vision/types.js';
@@ -48,7 +47,7 @@ export class FaceRecNetEmbedder implements Embedder {
   readonly chip: ChipSpec = { size: RECOGNITION_INPUT_SIZE, padding: 0.25 };
   readonly modelSha256: string;
   private readonly input: Float32Array;
-  private readonly tensor: ort.Tensor;
+  private readonly tensor: FloatTensor;
   /** Serialises calls: they share one input buffer. */
   private readonly runner: SerialSession;
 
@@ -57,14 +56,14 @@ export class FaceRecNetEmbedder implements Embedder {
     this.runner = new SerialSession(model, 'face-api embedder');
     const s = RECOGNITION_INPUT_SIZE;
     this.input = new Float32Array(3 * s * s);
-    this.tensor = new ort.Tensor('float32', this.input, [1, 3, s, s]);
+    this.tensor = { data: this.input, dims: [1, 3, s, s] };
   }
 
   static async load(opts: SessionOptions = {}): Promise<FaceRecNetEmbedder> {
     return new FaceRecNetEmbedder(await loadModel(FACEAPI_MODEL_ID, opts));
   }
 
-  private runBatch(tensor: ort.Tensor, n: number): Promise<Float32Array> {
+  private runBatch(tensor: FloatTensor, n: number): Promise<Float32Array> {
     return this.runner.output({ input: tensor }, 'descriptor', n * RECOGNITION_DIM);
   }
 
@@ -85,7 +84,7 @@ export class FaceRecNetEmbedder implements Embedder {
       const per = 3 * s * s;
       const buf = new Float32Array(per * chips.length);
       chips.forEach((c, i) => chipToPlanar(c, s, buf, i * per));
-      const all = await this.runBatch(new ort.Tensor('float32', buf, [chips.length, 3, s, s]), chips.length);
+      const all = await this.runBatch({ data: buf, dims: [chips.length, 3, s, s] }, chips.length);
       return chips.map((_, i) => all.subarray(i * RECOGNITION_DIM, (i + 1) * RECOGNITION_DIM));
     });
   }

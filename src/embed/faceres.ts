@@ -13,8 +13,7 @@
  * and lfw-dev EER 6.88 / 5.43 / 5.51 / 5.63 % at padding 0.2 / 0.4 / 0.45 / 0.5. 0.45 sits in the middle of
  * the plateau both datasets share, rather than on either one's optimum.
  */
-import ort from 'onnxruntime-node';
-import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import { loadModel, type FloatTensor, type LoadedModel, type SessionOptions } from '../models/session.js';
 import { SerialSession } from '../models/serial-session.js';
 import type { RawImage } from '../vision/types.js';
 import type { ChipSpec, Embedder } from './embedder.js';
@@ -59,7 +58,7 @@ export class FaceresEmbedder implements Embedder {
   readonly chip: ChipSpec = FACERES_CHIP;
   readonly modelSha256: string;
   private readonly input: Float32Array;
-  private readonly tensor: ort.Tensor;
+  private readonly tensor: FloatTensor;
   /** Serialises calls: they share one input buffer. */
   private readonly runner: SerialSession;
 
@@ -68,19 +67,19 @@ export class FaceresEmbedder implements Embedder {
     this.runner = new SerialSession(model, 'faceres embedder');
     const s = FACERES_SIZE;
     this.input = new Float32Array(s * s * 3);
-    this.tensor = new ort.Tensor('float32', this.input, [1, s, s, 3]);
+    this.tensor = { data: this.input, dims: [1, s, s, 3] };
   }
 
   static async load(opts: SessionOptions = {}): Promise<FaceresEmbedder> {
     const model = await loadModel(FACERES_MODEL_ID, opts);
-    if (!model.session.inputNames.includes(FACERES_INPUT) || !model.session.outputNames.includes(FACERES_DESCRIPTOR)) {
-      await model.session.release();
+    if (!model.inputNames.includes(FACERES_INPUT) || !model.outputNames.includes(FACERES_DESCRIPTOR)) {
+      await model.release();
       throw new Error(`${FACERES_MODEL_ID}.onnx lacks input ${FACERES_INPUT} or output ${FACERES_DESCRIPTOR}; rebuild models`);
     }
     return new FaceresEmbedder(model);
   }
 
-  private run(tensor: ort.Tensor, n: number): Promise<Float32Array> {
+  private run(tensor: FloatTensor, n: number): Promise<Float32Array> {
     // Fetch only the descriptor; the age/gender heads are not needed.
     return this.runner.output({ [FACERES_INPUT]: tensor }, FACERES_DESCRIPTOR, n * FACERES_DIM);
   }
@@ -102,7 +101,7 @@ export class FaceresEmbedder implements Embedder {
       const per = s * s * 3;
       const buf = new Float32Array(per * chips.length);
       chips.forEach((c, i) => chipToNhwc255(c, s, buf, i * per));
-      const all = await this.run(new ort.Tensor('float32', buf, [chips.length, s, s, 3]), chips.length);
+      const all = await this.run({ data: buf, dims: [chips.length, s, s, 3] }, chips.length);
       return chips.map((_, i) => all.subarray(i * FACERES_DIM, (i + 1) * FACERES_DIM));
     });
   }

@@ -1,5 +1,4 @@
-import type ort from 'onnxruntime-node';
-import type { LoadedModel } from './session.js';
+import type { FloatTensor, LoadedModel } from './session.js';
 
 /**
  * One ONNX session driven by one call at a time. Model wrappers reuse a single input buffer, and ORT may still
@@ -20,18 +19,16 @@ export class SerialSession {
   }
 
   /** Runs the session for the named outputs; fails once closed. */
-  run(feeds: Record<string, ort.Tensor>, names: string[]): Promise<ort.InferenceSession.ReturnType> {
+  run(feeds: Readonly<Record<string, FloatTensor>>, names: readonly string[]): Promise<Record<string, FloatTensor>> {
     if (this.closed) return Promise.reject(new Error(`${this.what} is closed`));
-    return this.model.session.run(feeds, names);
+    return this.model.run(feeds, names);
   }
 
   /** Runs the session and returns one float output, checked for the expected length. */
-  async output(feeds: Record<string, ort.Tensor>, name: string, length: number): Promise<Float32Array> {
+  async output(feeds: Readonly<Record<string, FloatTensor>>, name: string, length: number): Promise<Float32Array> {
     const out = await this.run(feeds, [name]);
     const d = out[name];
-    if (!d || !(d.data instanceof Float32Array) || d.data.length !== length) {
-      throw new Error(`${this.what} returned no ${name} of the expected size`);
-    }
+    if (!d || d.data.length !== length) throw new Error(`${this.what} returned no ${name} of the expected size`);
     return d.data;
   }
 
@@ -39,6 +36,6 @@ export class SerialSession {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    await this.model.session.release();
+    await this.model.release();
   }
 }

@@ -1,7 +1,5 @@
-import ort from 'onnxruntime-node';
-import { sha256 } from './build/fetch.js';
 import { SerialSession } from './serial-session.js';
-import { createSession, type SessionOptions } from './session.js';
+import { LoadedModel, type SessionOptions } from './session.js';
 
 /**
  * A small model over feature vectors: one float input [rows, inputDim] → one float output [rows, outputDim].
@@ -24,14 +22,13 @@ export class VectorModel {
     spec: { id: string; input: string; output: string; inputDim: number; outputDim: number },
     opts: SessionOptions = {},
   ): Promise<VectorModel> {
-    const session = await createSession(bytes, opts);
-    const digest = sha256(bytes);
-    if (!session.inputNames.includes(spec.input) || !session.outputNames.includes(spec.output)) {
-      await session.release();
+    const model = await LoadedModel.fromBytes(spec.id, bytes, opts);
+    if (!model.inputNames.includes(spec.input) || !model.outputNames.includes(spec.output)) {
+      await model.release();
       throw new Error(`model ${spec.id} has no input "${spec.input}" or output "${spec.output}"`);
     }
-    const runner = new SerialSession({ id: spec.id, session, sha256: digest }, `${spec.id} model`);
-    return new VectorModel(runner, digest, spec.input, spec.output, spec.inputDim, spec.outputDim);
+    const runner = new SerialSession(model, `${spec.id} model`);
+    return new VectorModel(runner, model.sha256, spec.input, spec.output, spec.inputDim, spec.outputDim);
   }
 
   /** Runs `rows` vectors laid out row-major in `input`; returns rows × outputDim values. */
@@ -41,7 +38,7 @@ export class VectorModel {
     }
     return this.runner.serial(() => {
       // The tensor wraps a private copy: the caller may reuse its buffer while ORT still reads this one.
-      const t = new ort.Tensor('float32', Float32Array.from(input), [rows, this.inputDim]);
+      const t = { data: Float32Array.from(input), dims: [rows, this.inputDim] };
       return this.runner.output({ [this.inputName]: t }, this.outputName, rows * this.outputDim);
     });
   }

@@ -1,4 +1,3 @@
-import ort from 'onnxruntime-node';
 import { loadModel, type LoadedModel } from '../models/session.js';
 import { LetterboxResizer, type Letterbox } from './resize.js';
 import type { Detection, Point, RawImage } from './types.js';
@@ -188,12 +187,11 @@ export class BlazeFace {
     this.resizer = new LetterboxResizer(this.inputSize);
     this.minScore = opts.minScore ?? 0.5;
     this.iouThreshold = opts.iouThreshold ?? 0.3;
-    const s = model.session;
-    const input = s.inputNames[0];
-    if (!input || s.outputNames.length !== 4) throw new Error(`BlazeFace ${variant}: unexpected model signature`);
+    const input = model.inputNames[0];
+    if (!input || model.outputNames.length !== 4) throw new Error(`BlazeFace ${variant}: unexpected model signature`);
     this.inputName = input;
     // Outputs: scores of layer 1 and 2, then boxes of layer 1 and 2 (names Identity, Identity_1, _2, _3).
-    this.outputNames = s.outputNames.slice().sort();
+    this.outputNames = model.outputNames.slice().sort();
   }
 
   static async load(opts: BlazeFaceOptions = {}): Promise<BlazeFace> {
@@ -206,11 +204,10 @@ export class BlazeFace {
   async detectNormalised(img: RawImage, opts: DetectOptions = {}): Promise<{ dets: NormDetection[]; letterbox: Letterbox }> {
     const lb = this.resizer.run(img);
     const S = this.inputSize;
-    const feeds = { [this.inputName]: new ort.Tensor('float32', this.resizer.output, [1, S, S, 3]) };
-    const res = await this.model.session.run(feeds);
+    const res = await this.model.run({ [this.inputName]: { data: this.resizer.output, dims: [1, S, S, 3] } }, this.outputNames);
     const [s1, s2, b1, b2] = this.outputNames.map((n) => {
       const t = res[n];
-      if (!t || !(t.data instanceof Float32Array)) throw new Error(`BlazeFace: missing output ${n}`);
+      if (!t) throw new Error(`BlazeFace: missing output ${n}`);
       return t.data;
     }) as [Float32Array, Float32Array, Float32Array, Float32Array];
     const minScore = opts.minScore ?? this.minScore;
@@ -227,6 +224,6 @@ export class BlazeFace {
   }
 
   async close(): Promise<void> {
-    await this.model.session.release();
+    await this.model.release();
   }
 }

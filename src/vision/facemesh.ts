@@ -7,8 +7,7 @@
  * square is resampled bilinearly to 192×192 (zeros outside the image) and scaled to 0..1. The mesh comes back
  * in crop pixels (x, y; z relative depth) and maps to the image as box origin + coord × side / 192.
  */
-import ort from 'onnxruntime-node';
-import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import { loadModel, type FloatTensor, type LoadedModel, type SessionOptions } from '../models/session.js';
 import { SerialSession } from '../models/serial-session.js';
 import type { Landmarker } from './landmarker.js';
 import type { Box, Point, RawImage } from './types.js';
@@ -106,7 +105,7 @@ export class FaceMeshLandmarker implements Landmarker {
   readonly count = FACEMESH_POINTS;
   readonly modelSha256: string;
   private readonly input = new Float32Array(FACEMESH_SIZE * FACEMESH_SIZE * 3);
-  private readonly tensor: ort.Tensor;
+  private readonly tensor: FloatTensor;
   private readonly tx = newTaps(FACEMESH_SIZE);
   private readonly ty = newTaps(FACEMESH_SIZE);
   /** Serialises calls: they share one input buffer. */
@@ -115,14 +114,14 @@ export class FaceMeshLandmarker implements Landmarker {
   private constructor(model: LoadedModel) {
     this.modelSha256 = model.sha256;
     this.runner = new SerialSession(model, 'facemesh landmarker');
-    this.tensor = new ort.Tensor('float32', this.input, [1, FACEMESH_SIZE, FACEMESH_SIZE, 3]);
+    this.tensor = { data: this.input, dims: [1, FACEMESH_SIZE, FACEMESH_SIZE, 3] };
   }
 
   static async load(opts: SessionOptions = {}): Promise<FaceMeshLandmarker> {
     const model = await loadModel(FACEMESH_MODEL_ID, opts);
-    const { inputNames, outputNames } = model.session;
+    const { inputNames, outputNames } = model;
     if (!inputNames.includes(INPUT) || !outputNames.includes(MESH) || !outputNames.includes(FLAG)) {
-      await model.session.release();
+      await model.release();
       throw new Error(`${FACEMESH_MODEL_ID}.onnx lacks ${INPUT}/${MESH}/${FLAG}; rebuild models`);
     }
     return new FaceMeshLandmarker(model);
@@ -136,7 +135,7 @@ export class FaceMeshLandmarker implements Landmarker {
       const out = await this.runner.run({ [INPUT]: this.tensor }, [MESH, FLAG]);
       const mesh = out[MESH]?.data;
       const flag = out[FLAG]?.data;
-      if (!(mesh instanceof Float32Array) || mesh.length !== 3 * FACEMESH_POINTS || !(flag instanceof Float32Array) || flag.length !== 1) {
+      if (!mesh || mesh.length !== 3 * FACEMESH_POINTS || !flag || flag.length !== 1) {
         throw new Error('facemesh returned outputs of unexpected size');
       }
       const k = crop.side / FACEMESH_SIZE;

@@ -3,8 +3,7 @@
  * square with black, centred; resize to 112 with TensorFlow's bilinear sampling) straight from the source
  * image into the model's planar input, then maps the 136 outputs back to source-image pixels.
  */
-import ort from 'onnxruntime-node';
-import { loadModel, type LoadedModel, type SessionOptions } from '../models/session.js';
+import { loadModel, type FloatTensor, type LoadedModel, type SessionOptions } from '../models/session.js';
 import { SerialSession } from '../models/serial-session.js';
 import { LANDMARK_INPUT_SIZE, LANDMARK_POINTS } from '../models/faceapi/landmark68.js';
 import type { Landmarker } from './landmarker.js';
@@ -129,7 +128,7 @@ export class FaceApiLandmarker implements Landmarker {
   readonly count = LANDMARK_POINTS;
   readonly modelSha256: string;
   private readonly input: Float32Array;
-  private readonly tensor: ort.Tensor;
+  private readonly tensor: FloatTensor;
   private readonly tx = newTaps(LANDMARK_INPUT_SIZE);
   private readonly ty = newTaps(LANDMARK_INPUT_SIZE);
   /** Serialises calls: they share one input buffer. */
@@ -140,7 +139,7 @@ export class FaceApiLandmarker implements Landmarker {
     this.runner = new SerialSession(model, 'landmarker');
     const s = LANDMARK_INPUT_SIZE;
     this.input = new Float32Array(3 * s * s);
-    this.tensor = new ort.Tensor('float32', this.input, [1, 3, s, s]);
+    this.tensor = { data: this.input, dims: [1, 3, s, s] };
   }
 
   static async load(opts: SessionOptions = {}): Promise<FaceApiLandmarker> {
