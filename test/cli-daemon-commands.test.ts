@@ -102,6 +102,28 @@ test('doctor reports each check, fails on a bad config and a world-readable data
   }
 });
 
+test('doctor: liveness on with its calibration, and a warning when the config turns it off', async () => {
+  const { dir, db, cfg } = setup();
+  try {
+    const cam = path.join(dir, 'cam');
+    fs.mkdirSync(cam);
+    fs.writeFileSync(path.join(cam, '0.pgm'), Buffer.concat([Buffer.from('P5\n8 8\n255\n'), Buffer.alloc(64, 100)]));
+    fs.writeFileSync(cfg, '');
+    const on = await cli(['doctor', '--config', cfg, '--db', db, '--camera', `replay:${cam}`, '--json']);
+    const checks = JSON.parse(on.stdout).checks as Array<{ name: string; status: string; detail: string }>;
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    assert.equal(byName.liveness?.status, 'ok', byName.liveness?.detail);
+    assert.match(byName['liveness tier']!.detail, /replay camera/);
+    fs.writeFileSync(cfg, '[liveness]\nenabled = false\n');
+    const off = await cli(['doctor', '--config', cfg, '--db', db, '--camera', `replay:${cam}`, '--json']);
+    const l = (JSON.parse(off.stdout).checks as Array<{ name: string; status: string; detail: string }>).find((c) => c.name === 'liveness')!;
+    assert.equal(l.status, 'warn');
+    assert.match(l.detail, /photo .* unlocks/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('usage errors exit 2', async () => {
   assert.equal((await cli(['list', '--bogus'])).code, 2);
   assert.equal((await cli(['enroll'])).code, 2);

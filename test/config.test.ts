@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, defaultConfig, serviceEnabled } from '../src/config/config.js';
+import { ConfigError, defaultConfig, serviceEnabled, validateConfig } from '../src/config/config.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 
@@ -45,14 +45,27 @@ for (const [text, re] of bad) {
   });
 }
 
+test('[liveness]: on by default with every cue; bad cues, duplicates and unknown keys are errors', () => {
+  const d = defaultConfig().liveness;
+  assert.equal(d.enabled, true);
+  assert.deepEqual(d.cues, ['pad', 'stillness', 'coherence', 'parallax', 'edges']);
+  assert.throws(() => validateConfig({ liveness: { cues: ['pad', 'blink'] } }), /liveness\.cues\[1\]: must be one of/);
+  assert.throws(() => validateConfig({ liveness: { cues: ['pad', 'pad'] } }), /listed twice/);
+  assert.throws(() => validateConfig({ liveness: { enable: false } }), /liveness\.enable: unknown key/);
+  assert.throws(() => validateConfig({ liveness: { min_ear: 2 } }), /liveness\.min_ear: must be in \[0, 1\]/);
+  assert.equal(validateConfig({ liveness: { cues: ['pad'] } }).liveness.cues.length, 1);
+});
+
 test('loadConfig: explicit file must exist; overrides are validated and resolved', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-cfg-'));
   try {
     assert.throws(() => loadConfig({ config: path.join(dir, 'missing.toml') }), /cannot read config file \(ENOENT\)/);
     const file = path.join(dir, 'c.toml');
-    fs.writeFileSync(file, '[verify]\nframes_needed = 2\n');
+    fs.writeFileSync(file, '[verify]\nframes_needed = 2\n[liveness]\nenabled = false\nmin_ear = 0.2\n');
     const cfg = loadConfig({ config: file, db: 'x.db', camera: 'replay:/tmp' });
     assert.equal(cfg.verify.frames_needed, 2);
+    // Every table survives a command-line override (liveness was once reset to its defaults by --camera).
+    assert.deepEqual([cfg.liveness.enabled, cfg.liveness.min_ear], [false, 0.2]);
     assert.equal(cfg.daemon.db, path.join(process.cwd(), 'x.db'));
     assert.equal(cfg.camera.device, 'replay:/tmp');
     assert.throws(() => loadConfig({ config: file, camera: 'webcam' }), /camera\.device/);

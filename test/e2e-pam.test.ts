@@ -93,7 +93,10 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     try {
       const r = await runPam({ args: pamArgs(), user });
       assert.equal(r.code, 'PAM_AUTH_ERR', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
-      assert.equal(daemon.count(/msg=answer .*result=deny reason=not-live .*live=0/, from), 1, daemon.lines.slice(from).join('\n'));
+      // The daemon logs its answer just after sending it: wait for the line rather than race it.
+      const answered = /msg=answer /;
+      for (let i = 0; i < 100 && daemon.count(answered, from) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(daemon.count(/msg=answer .*result=deny reason=not-live .*live=0 .*cue_pad=/, from), 1, daemon.lines.slice(from).join('\n'));
     } finally {
       pointCamera(cam, genuine);
     }

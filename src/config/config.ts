@@ -106,7 +106,7 @@ export function defaultConfig(): Config {
       embedders: [],
     },
     enroll: { frames: 5, timeout: 20 },
-    liveness: { enabled: true, cues: ['stillness', 'coherence', 'parallax', 'edges'], min_ear: 0.18, ir_gate: true, ir_min_face_gain: 20, ir_min_ratio: 2 },
+    liveness: { enabled: true, cues: [...LIVENESS_CUES], min_ear: 0.18, ir_gate: true, ir_min_face_gain: 20, ir_min_ratio: 2 },
     // Remote logins never reach the camera anyway, but sshd is named so the intent is visible in the file.
     services: { default: true, enabled: { sshd: false } },
   };

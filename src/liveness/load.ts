@@ -2,6 +2,7 @@ import type { LivenessConfig } from '../config/config.js';
 import { readLivenessCalibration, type LivenessCalibration } from './calibration.js';
 import type { FusedCue, FusionParams } from './fusion.js';
 import { LivenessChecker, type PadScorer } from './judge.js';
+import { PadModel } from './pad-model.js';
 
 /** A PAD model as the daemon holds it: a scorer tied to a file by its SHA-256. */
 export interface LoadedPad extends PadScorer {
@@ -46,12 +47,7 @@ export async function loadLiveness(cfg: LivenessConfig, opts: { loadPad: () => P
   return { checker, calibration: cal, close: async () => pad?.close() };
 }
 
-/** The liveness judge for a facegate config, the same in facegated and the CLI. */
+/** The liveness judge for a facegate config, the same in facegated and the CLI (trained/pad.onnx when `pad` is used). */
 export async function loadConfiguredLiveness(cfg: LivenessConfig, intraOpThreads?: number): Promise<LoadedLiveness | null> {
-  return loadLiveness(cfg, {
-    loadPad: async () => {
-      void intraOpThreads;
-      throw new Error('the liveness calibration uses the PAD model, which this build does not include');
-    },
-  });
+  return loadLiveness(cfg, { loadPad: () => PadModel.load(intraOpThreads !== undefined ? { intraOpThreads } : {}) });
 }

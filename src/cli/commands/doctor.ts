@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { openCamera } from '../../camera/camera.js';
+import { listCameras } from '../../camera/probe.js';
+import { loadConfiguredLiveness } from '../../liveness/load.js';
 import type { Config } from '../../config/config.js';
 import { probeSocket } from '../../daemon/client.js';
 import { modelsDir, PACKAGE_ROOT } from '../../paths.js';
@@ -63,15 +65,54 @@ function checkDb(cfg: Config): Check {
   }
 }
 
-async function checkCamera(cfg: Config): Promise<Check> {
+async function checkCamera(cfg: Config): Promise<{ check: Check; pixelFormat?: string }> {
   try {
     const cam = await openCamera(cfg.camera.device);
     const info = cam.info;
     await cam.close();
-    return { name: 'camera', status: 'ok', detail: `${cfg.camera.device}: ${info.card ?? info.backend} ${info.pixelFormat} ${info.width}x${info.height}` };
+    return { check: { name: 'camera', status: 'ok', detail: `${cfg.camera.device}: ${info.card ?? info.backend} ${info.pixelFormat} ${info.width}x${info.height}` }, pixelFormat: info.pixelFormat };
   } catch (err) {
-    return { name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${(err as Error).message}` };
+    return { check: { name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${(err as Error).message}` } };
   }
+}
+
+/** IR cameras elsewhere on this machine, to point an RGB-only set-up at the stronger tier. */
+function otherIrCameras(current: string): string[] {
+  try {
+    return listCameras()
+      .cameras.filter((c) => c.likelyIr && `v4l2:${c.device}` !== current)
+      .map((c) => c.byId ?? c.device);
+  } catch {
+    return [];
+  }
+}
+
+/** Liveness: on, its calibration and PAD model loadable, and which tier the camera gives (docs/liveness.md). */
+async function checkLiveness(cfg: Config, pixelFormat: string | undefined): Promise<Check[]> {
+  if (!cfg.liveness.enabled) {
+    return [{ name: 'liveness', status: 'warn', detail: 'liveness.enabled = false: a printed photo of an enrolled user unlocks' }];
+  }
+  const out: Check[] = [];
+  try {
+    const l = await loadConfiguredLiveness(cfg.liveness, 1);
+    await l?.close();
+    out.push({ name: 'liveness', status: 'ok', detail: `on: ${cfg.liveness.cues.join(', ')}, attention (eyes open)${cfg.liveness.ir_gate ? ', IR gate on grey frames' : ''}` });
+  } catch (err) {
+    out.push({ name: 'liveness', status: 'fail', detail: (err as Error).message });
+  }
+  if (pixelFormat === 'file') {
+    out.push({ name: 'liveness tier', status: 'ok', detail: 'replay camera: grey frames get the IR gate, colour frames the RGB cues only' });
+  } else if (pixelFormat === 'GREY') {
+    out.push({ name: 'liveness tier', status: 'ok', detail: 'grey (IR) camera: the IR gate applies (unmeasured on real IR attacks, see docs/liveness.md)' });
+  } else if (pixelFormat !== undefined) {
+    const ir = otherIrCameras(cfg.camera.device);
+    out.push({
+      name: 'liveness tier',
+      status: 'warn',
+      detail: `${pixelFormat} is an RGB camera, the weaker tier: liveness rests on the RGB cues (measured against printed photos only; screen replays and masks unmeasured)${ir.length > 0 ? `; this machine also has a likely IR camera: ${ir.join(', ')}` : ''}`,
+    });
+  }
+  return out;
 }
 
 function checkPam(): Check {
@@ -128,7 +169,10 @@ export function registerDoctor(program: Command): void {
         checks.push({ name: 'config', status: 'fail', detail: err instanceof CliError ? err.message : String(err) });
       }
       checks.push(checkModels(), checkNative());
-      if (cfg) checks.push(checkDb(cfg), await checkCamera(cfg));
+      if (cfg) {
+        const cam = await checkCamera(cfg);
+        checks.push(checkDb(cfg), cam.check, ...(await checkLiveness(cfg, cam.pixelFormat)));
+      }
       checks.push(checkPam());
       if (cfg) checks.push(await checkService(cfg));
       const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
