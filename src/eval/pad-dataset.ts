@@ -1,6 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { byName, IMAGE_EXTENSIONS } from './dataset.js';
+import { BONA_FIDE_CLASS, listPadDataset as listPadFrames } from '../liveness/pad-dataset.js';
 
 /** One captured sequence: the frames of one subject in one class, in time order. */
 export interface PadSequence {
@@ -22,49 +20,32 @@ export interface PadDataset {
   sequences: PadSequence[];
 }
 
-export const BONA_FIDE = 'live';
+export const BONA_FIDE = BONA_FIDE_CLASS;
 
 /**
- * Reads a presentation-attack set laid out as CLASS/SUBJECT/SEQUENCE-FRAME.ext (nuaa-dev's layout): `live` is
- * bona fide, every other class an attack type. Frames sort by name within a sequence, which is time order when
- * frame numbers are zero-padded.
+ * A presentation-attack set (CLASS/SUBJECT/SEQUENCE-FRAME.ext, nuaa-dev's layout) as sequences: the frames the PAD
+ * classifier's reader lists (src/liveness/pad-dataset.ts, sorted by class, subject and name, so time order within
+ * a sequence), grouped by class, subject and sequence name.
  */
 export function listPadDataset(root: string): PadDataset {
-  const dirs = (p: string): string[] =>
-    fs
-      .readdirSync(p, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name)
-      .sort(byName);
-  let classes: string[];
-  try {
-    classes = dirs(root);
-  } catch (err) {
-    throw new Error(`cannot read dataset ${root}: ${(err as Error).message}`);
-  }
-  if (!classes.includes(BONA_FIDE)) throw new Error(`${root}: no "${BONA_FIDE}" class folder (layout CLASS/SUBJECT/SEQUENCE-FRAME.jpg)`);
+  const frames = listPadFrames(root);
   const sequences: PadSequence[] = [];
-  const subjects = new Set<string>();
-  for (const cls of classes) {
-    for (const subject of dirs(path.join(root, cls))) {
-      const bySeq = new Map<string, string[]>();
-      const files = fs
-        .readdirSync(path.join(root, cls, subject))
-        .filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase()))
-        .sort(byName);
-      for (const f of files) {
-        const stem = path.basename(f, path.extname(f));
-        const cut = stem.lastIndexOf('-');
-        const seq = cut > 0 ? stem.slice(0, cut) : stem;
-        let list = bySeq.get(seq);
-        if (!list) bySeq.set(seq, (list = []));
-        list.push(path.join(root, cls, subject, f));
-      }
-      for (const [name, frames] of [...bySeq].sort((a, b) => byName(a[0], b[0]))) {
-        sequences.push({ cls, subject, name, frames });
-        subjects.add(subject);
-      }
+  const index = new Map<string, PadSequence>();
+  for (const f of frames) {
+    const key = `${f.cls}\0${f.subject}\0${f.sequence}`;
+    let s = index.get(key);
+    if (!s) {
+      s = { cls: f.cls, subject: f.subject, name: f.sequence, frames: [] };
+      index.set(key, s);
+      sequences.push(s);
     }
+    s.frames.push(f.path);
   }
-  return { root, attackTypes: classes.filter((c) => c !== BONA_FIDE), subjects: [...subjects].sort(byName), sequences };
+  if (!sequences.some((s) => s.cls === BONA_FIDE)) throw new Error(`${root}: no "${BONA_FIDE}" frames (layout CLASS/SUBJECT/SEQUENCE-FRAME.jpg)`);
+  return {
+    root,
+    attackTypes: [...new Set(sequences.map((s) => s.cls).filter((c) => c !== BONA_FIDE))].sort(),
+    subjects: [...new Set(sequences.map((s) => s.subject))].sort(),
+    sequences,
+  };
 }
