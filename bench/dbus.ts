@@ -107,12 +107,14 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(cam, '000.pgm'), Buffer.concat([Buffer.from('P5\n32 32\n255\n'), Buffer.alloc(1024, 200)]));
   const config = defaultConfig();
   config.camera.device = `replay:${cam}?fps=30`;
+  config.services.enabled.dbus = true; // off by default (docs/config.md)
   const store = TemplateStore.open(path.join(dir, 'f.db'));
   store.addFace('alice', 'default', [{ ...MODEL, vector: unit(200) }]);
   const log = createLogger(() => {});
   // The camera stays open between requests, as on a warm daemon.
   const camera = new CameraManager(config.camera.device, 60_000, log);
-  const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log });
+  // The bench process is in no logind session; the local rule is not what this measures.
+  const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log, sessionOf: () => 'local' });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   const handle = await startDbusService('session', { runner: server, store, models: engine.models, camera, config, log }, { busAddress: address });

@@ -57,7 +57,9 @@ async function main(): Promise<void> {
     const db = path.join(dir, 'facegate.db');
     const sock = path.join(dir, 'facegate.sock');
     const config = path.join(dir, 'config.toml');
-    fs.writeFileSync(config, '[verify]\ntimeout = 4\n');
+    // The bench runs in no logind session: its PAM service is enabled and a greeter, as a login screen's is
+    // (docs/policy.md); runPam passes the module's `greeter` option to match.
+    fs.writeFileSync(config, '[verify]\ntimeout = 4\n[services]\n"facegate-test" = true\n[local]\ngreeters = ["facegate-test"]\n');
     log(`enrolling ${user} from nuaa-dev live/0001 s01p00g00 (5 frames)…`);
     const en = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     if (en.code !== 0) throw new Error(`enroll failed: ${en.stdout}${en.stderr}`);

@@ -2,8 +2,8 @@
  * Input: byte 0 selects a mode, the rest is data.
  *   even: a stream of frames parsed the way pam_facegate.c reads them (header prefix check, header,
  *         payload), plus fg_parse_frame on the whole buffer. Parsed messages are checked for invariants.
- *   odd:  the data is split at NULs into request fields; whatever fg_encode_request accepts must parse
- *         back to the same fields. */
+ *   odd:  the data is split at NULs into request fields (reset fields when bit 1 is set too); whatever
+ *         fg_encode_request / fg_encode_reset accepts must parse back to the same fields. */
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,9 +11,25 @@
 
 #include "../pam/protocol.h"
 
+static void check_slice(const struct fg_slice *s, const unsigned char *p, size_t n, size_t min, size_t max)
+{
+	/* inside the payload, no control bytes, length in range */
+	if (s->n > 0 && ((const unsigned char *)s->p < p || (const unsigned char *)s->p + s->n > p + n))
+		abort();
+	for (size_t k = 0; k < s->n; k++)
+		if ((unsigned char)s->p[k] < 0x20 || s->p[k] == 0x7f)
+			abort();
+	if (s->n < min || s->n > max)
+		abort();
+}
+
 static void check_msg(const struct fg_msg *m, const unsigned char *p, size_t n)
 {
 	switch (m->type) {
+	case FG_MSG_RESET:
+		check_slice(&m->user, p, n, 1, 256);
+		check_slice(&m->service, p, n, 1, 256);
+		break;
 	case FG_MSG_REQUEST: {
 		const struct fg_slice *s[] = { &m->user, &m->service, &m->tty, &m->rhost };
 		for (int i = 0; i < 4; i++) {
@@ -36,8 +52,12 @@ static void check_msg(const struct fg_msg *m, const unsigned char *p, size_t n)
 	case FG_MSG_ANSWER:
 		if ((unsigned)m->result >= FG_RESULT_COUNT || (unsigned)m->reason >= FG_REASON_COUNT)
 			abort();
-		/* the invariant the PAM module relies on: allow only ever with match */
+		/* the invariant the PAM module relies on: allow only ever with match; ok only with reset */
 		if ((m->result == FG_RESULT_ALLOW) != (m->reason == FG_REASON_MATCH))
+			abort();
+		if ((m->result == FG_RESULT_OK) != (m->reason == FG_REASON_RESET))
+			abort();
+		if (m->reason == FG_REASON_LOCKED_OUT && m->result != FG_RESULT_UNAVAILABLE)
 			abort();
 		break;
 	default:
@@ -69,6 +89,27 @@ static void parse_stream(const unsigned char *d, size_t n)
 		free(p);
 		pos += FG_HEADER_SIZE + len;
 	}
+}
+
+static void encode_reset_roundtrip(const unsigned char *d, size_t n)
+{
+	char *copy = malloc(n + 1);
+	memcpy(copy, d, n);
+	copy[n] = '\0';
+	const char *user = copy, *service = copy + strlen(copy) < copy + n ? copy + strlen(copy) + 1 : "";
+	struct fg_reset r = { user, service };
+	unsigned char out[FG_MAX_FRAME];
+	size_t len = 0;
+	if (fg_encode_reset(&r, out, sizeof out, &len) == FG_OK) {
+		struct fg_msg m;
+		if (fg_parse_frame(out, len, &m) != FG_OK || m.type != FG_MSG_RESET)
+			abort();
+		check_msg(&m, out + FG_HEADER_SIZE, len - FG_HEADER_SIZE);
+		if (m.user.n != strlen(user) || memcmp(m.user.p, user, m.user.n) != 0 || m.service.n != strlen(service) ||
+		    memcmp(m.service.p, service, m.service.n) != 0)
+			abort();
+	}
+	free(copy);
 }
 
 static void encode_roundtrip(const unsigned char *d, size_t n)
@@ -106,7 +147,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	if (data[0] & 1) {
-		encode_roundtrip(data + 1, size - 1);
+		if (data[0] & 2)
+			encode_reset_roundtrip(data + 1, size - 1);
+		else
+			encode_roundtrip(data + 1, size - 1);
 		return 0;
 	}
 	parse_stream(data + 1, size - 1);

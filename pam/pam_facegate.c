@@ -1,15 +1,21 @@
 /* pam_facegate: asks facegated over a Unix socket whether the face in front of the camera is the user's.
  *
- *   auth sufficient pam_facegate.so [socket=PATH] [timeout=SECONDS] [debug] [notice]
+ *   auth     sufficient pam_facegate.so [socket=PATH] [timeout=SECONDS] [daemon_user=NAME] [greeter] [debug] [notice]
+ *   account  optional   pam_facegate.so [socket=PATH] [daemon_user=NAME] [debug]
  *
  * Only a well-formed allow/match answer gives PAM_SUCCESS; deny gives PAM_AUTH_ERR; everything else
- * (unavailable, no daemon, timeout, protocol error, bad option, remote session) gives PAM_AUTHINFO_UNAVAIL
- * so the stack falls through to the password. The whole exchange runs under one deadline on
- * CLOCK_MONOTONIC with non-blocking I/O behind poll(). Protocol: docs/protocol.md. */
+ * (unavailable, locked-out, no daemon, timeout, protocol error, bad option, a remote caller, an answer from a
+ * socket that neither root nor daemon_user owns) gives PAM_AUTHINFO_UNAVAIL so the stack falls through to the
+ * password. The whole exchange runs under one deadline on CLOCK_MONOTONIC with non-blocking I/O behind poll().
+ * The account phase tells the daemon that this handle authenticated another way after a face attempt failed,
+ * which clears the user's lockout counter (docs/lockout.md); it never changes the stack's result.
+ * Protocol: docs/protocol.md. Local rule: docs/policy.md (pam/policy.c). */
 #define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,10 +29,9 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-#ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-login.h>
-#endif
 
+#include "policy.h"
 #include "protocol.h"
 
 #define FG_EXPORT __attribute__((visibility("default")))
@@ -35,10 +40,18 @@
 #define MAX_TIMEOUT_S 600
 /* Time allowed past the daemon's deadline for its final answer to arrive; keeps us under timeout + 0.5 s. */
 #define ANSWER_GRACE_MS 250
+/* The daemon answers a reset at once; the account phase never waits longer than this. */
+#define RESET_BUDGET_MS 1000
+#define DEFAULT_DAEMON_USER "facegate"
+#define MAX_USER_NAME 64
+/* pam_set_data key: set by the auth phase when a face attempt did not authenticate (read by the account phase). */
+#define ATTEMPT_DATA "pam_facegate_face_failed"
 
 struct options {
 	const char *socket_path;
 	unsigned timeout_s;
+	const char *daemon_user;
+	bool greeter;
 	bool debug;
 	bool notice;
 };
@@ -65,12 +78,29 @@ static bool parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
 {
 	o->socket_path = DEFAULT_SOCKET;
 	o->timeout_s = DEFAULT_TIMEOUT_S;
+	o->daemon_user = DEFAULT_DAEMON_USER;
+	o->greeter = false;
 	o->debug = false;
 	o->notice = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "debug") == 0) {
 			o->debug = true;
+		} else if (strcmp(a, "greeter") == 0) {
+			o->greeter = true;
+		} else if (strncmp(a, "daemon_user=", 12) == 0) {
+			const char *u = a + 12;
+			size_t n = strlen(u);
+			bool ok = n > 0 && n <= MAX_USER_NAME && u[0] != '-';
+			for (size_t k = 0; ok && k < n; k++)
+				ok = (u[k] >= 'a' && u[k] <= 'z') || (u[k] >= 'A' && u[k] <= 'Z') ||
+				     (u[k] >= '0' && u[k] <= '9') || u[k] == '_' || u[k] == '-' || u[k] == '.';
+			if (!ok) {
+				pam_syslog(pamh, LOG_ERR, "daemon_user= must be a user name of 1..%d characters [A-Za-z0-9._-]",
+					   MAX_USER_NAME);
+				return false;
+			}
+			o->daemon_user = u;
 		} else if (strcmp(a, "notice") == 0) {
 			o->notice = true;
 		} else if (strncmp(a, "socket=", 7) == 0) {
@@ -99,26 +129,73 @@ static bool parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
 	return true;
 }
 
-static bool is_local_host(const char *h)
+/* What logind says about this process (the PAM application: sudo, login, a lock screen). */
+static enum fg_session own_session(void)
 {
-	return strcmp(h, "localhost") == 0 || strcmp(h, "127.0.0.1") == 0 || strcmp(h, "::1") == 0;
+	char *id = NULL;
+	int r = sd_pid_get_session(0, &id);
+	if (r == -ENODATA || r == -ENXIO)
+		return FG_SESSION_NONE;
+	if (r < 0 || id == NULL) {
+		free(id);
+		return FG_SESSION_ERROR;
+	}
+	r = sd_session_is_remote(id);
+	free(id);
+	if (r < 0)
+		return FG_SESSION_ERROR;
+	return r > 0 ? FG_SESSION_REMOTE : FG_SESSION_LOCAL;
 }
 
-/* A face in front of this machine's camera proves nothing about a user logged in from elsewhere. */
+/* A face in front of this machine's camera proves nothing about a user logged in from elsewhere. The rule
+ * (pam/policy.c) is the daemon's too; this copy only saves the round trip. */
 static bool is_remote(pam_handle_t *pamh, const char *rhost, const struct options *o)
 {
-	if (rhost != NULL && rhost[0] != '\0' && !is_local_host(rhost)) {
-		if (o->debug)
-			pam_syslog(pamh, LOG_DEBUG, "remote host %s: skipped", rhost);
-		return true;
+	enum fg_session session = own_session();
+	enum fg_locality l = fg_classify(rhost, session, o->greeter);
+	if (l != FG_LOCAL && o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "%s (rhost \"%.64s\", session %s%s): skipped", fg_locality_name(l), rhost,
+			   fg_session_name(session), o->greeter ? ", greeter" : "");
+	return l != FG_LOCAL;
+}
+
+/* The uid of the daemon's system user, or (uid_t)-1 if it has none (then only root may answer). */
+static uid_t daemon_uid(const char *name)
+{
+	struct passwd pw, *res = NULL;
+	size_t cap = 4096;
+	for (;;) {
+		char *buf = malloc(cap);
+		if (buf == NULL)
+			return (uid_t)-1;
+		int r = getpwnam_r(name, &pw, buf, cap, &res);
+		uid_t uid = (r == 0 && res != NULL) ? pw.pw_uid : (uid_t)-1;
+		free(buf);
+		if (r != ERANGE || cap >= (1u << 20))
+			return uid;
+		cap *= 2;
 	}
-#ifdef HAVE_LIBSYSTEMD
-	if (sd_session_is_remote(NULL) > 0) {
+}
+
+/* Only root or the daemon's own user may answer: anyone else listening on the path (a stale socket in a
+ * directory the daemon no longer owns, a user's fake) must never be believed, nor told whom we authenticate. */
+static bool trusted_peer(pam_handle_t *pamh, int fd, const struct options *o)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
 		if (o->debug)
-			pam_syslog(pamh, LOG_DEBUG, "logind says the session is remote: skipped");
-		return true;
+			pam_syslog(pamh, LOG_DEBUG, "cannot read the daemon's credentials: refused");
+		return false;
 	}
-#endif
+	if (cred.uid == 0)
+		return true;
+	uid_t want = daemon_uid(o->daemon_user);
+	if (want != (uid_t)-1 && want != 0 && cred.uid == want)
+		return true;
+	if (o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "socket peer uid %u is neither root nor %s: refused", (unsigned)cred.uid,
+			   o->daemon_user);
 	return false;
 }
 
@@ -214,11 +291,15 @@ struct outcome {
 	const char *why; /* for debug logs */
 	const char *detail; /* static string or NULL */
 	int err; /* errno, 0 if none */
+	bool answered; /* a well-formed answer arrived: result and reason hold it */
+	enum fg_result result;
+	enum fg_reason reason;
 };
 
 static void set(struct outcome *o, int pam, const char *why, const char *detail, int err)
 {
 	o->pam = pam;
+	o->answered = false;
 	o->why = why;
 	o->detail = detail;
 	o->err = err;
@@ -286,7 +367,10 @@ static void converse(pam_handle_t *pamh, int fd, int64_t deadline, const struct 
 		else if (m.result == FG_RESULT_DENY)
 			set(out, PAM_AUTH_ERR, "deny", fg_reason_name(m.reason), 0);
 		else
-			set(out, PAM_AUTHINFO_UNAVAIL, "unavailable", fg_reason_name(m.reason), 0);
+			set(out, PAM_AUTHINFO_UNAVAIL, fg_result_name(m.result), fg_reason_name(m.reason), 0);
+		out->answered = true;
+		out->result = m.result;
+		out->reason = m.reason;
 		return;
 	}
 }
@@ -297,6 +381,43 @@ static const char *item_or_empty(pam_handle_t *pamh, int type)
 	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS || v == NULL)
 		return "";
 	return v;
+}
+
+/* Connects, checks who answers, sends one frame and reads events up to the answer. The outcome's PAM code is
+ * the authentication mapping; callers that sent something else look at answered/result/reason. */
+static void exchange(pam_handle_t *pamh, const unsigned char *msg, size_t msg_len, int64_t deadline,
+		     const struct options *opt, int flags, struct outcome *out)
+{
+	int fd = connect_socket(opt->socket_path, deadline);
+	if (fd < 0) {
+		set(out, PAM_AUTHINFO_UNAVAIL, "cannot connect", NULL, -fd);
+		return;
+	}
+	if (!trusted_peer(pamh, fd, opt)) {
+		set(out, PAM_AUTHINFO_UNAVAIL, "untrusted socket owner", NULL, 0);
+	} else {
+		int w = send_all(fd, msg, msg_len, deadline);
+		if (w < 0)
+			set(out, PAM_AUTHINFO_UNAVAIL, "cannot send request", NULL, -w);
+		else
+			converse(pamh, fd, deadline, opt, flags, out);
+	}
+	close(fd);
+}
+
+static void log_outcome(pam_handle_t *pamh, const char *what, const char *user, const struct outcome *out,
+			int result, int64_t start)
+{
+	char ebuf[128] = "";
+	const char *es = out->err != 0 ? strerror_r(out->err, ebuf, sizeof ebuf) : NULL;
+	pam_syslog(pamh, LOG_DEBUG, "%s user %s: %s%s%s%s%s -> %s after %lld ms", what, user, out->why,
+		   out->detail ? " " : "", out->detail ? out->detail : "", es ? ": " : "", es ? es : "",
+		   pam_strerror(pamh, result), (long long)(now_ms() - start));
+}
+
+static void no_cleanup(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh, (void)data, (void)status;
 }
 
 FG_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -336,26 +457,19 @@ FG_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
 	int64_t deadline = start + (int64_t)opt.timeout_s * 1000 + ANSWER_GRACE_MS;
 	struct outcome out;
 	set(&out, PAM_AUTHINFO_UNAVAIL, "internal", NULL, 0);
+	exchange(pamh, req, req_len, deadline, &opt, flags, &out);
 
-	int fd = connect_socket(opt.socket_path, deadline);
-	if (fd < 0) {
-		set(&out, PAM_AUTHINFO_UNAVAIL, "cannot connect", NULL, -fd);
-	} else {
-		int w = send_all(fd, req, req_len, deadline);
-		if (w < 0)
-			set(&out, PAM_AUTHINFO_UNAVAIL, "cannot send request", NULL, -w);
-		else
-			converse(pamh, fd, deadline, &opt, flags, &out);
-		close(fd);
-	}
+	/* The face did not authenticate this local caller: if the stack then succeeds another way (the password)
+	 * and the application runs the account phase, that phase clears the lockout counter. The marker lives in
+	 * this handle only, so an account phase without an authentication (cron, a NOPASSWD sudo rule, a cached
+	 * sudo timestamp) never clears anything. */
+	if (out.pam != PAM_SUCCESS)
+		(void)pam_set_data(pamh, ATTEMPT_DATA, (void *)ATTEMPT_DATA, no_cleanup);
+	else
+		(void)pam_set_data(pamh, ATTEMPT_DATA, NULL, NULL);
 
-	if (opt.debug) {
-		char ebuf[128] = "";
-		const char *es = out.err != 0 ? strerror_r(out.err, ebuf, sizeof ebuf) : NULL;
-		pam_syslog(pamh, LOG_DEBUG, "user %s: %s%s%s%s%s -> %s after %lld ms", user, out.why,
-			   out.detail ? " " : "", out.detail ? out.detail : "", es ? ": " : "", es ? es : "",
-			   pam_strerror(pamh, out.pam), (long long)(now_ms() - start));
-	}
+	if (opt.debug)
+		log_outcome(pamh, "auth", user, &out, out.pam, start);
 	return out.pam;
 }
 
@@ -365,9 +479,36 @@ FG_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char
 	return PAM_IGNORE;
 }
 
+/* Runs after the application accepted the authentication. Reports "authenticated another way" when this
+ * handle's face attempt failed, so the daemon clears the counter (it accepts that from uid 0 only: see
+ * docs/lockout.md for lock screens that run PAM as the user). Always PAM_IGNORE: never changes the stack. */
 FG_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	(void)pamh, (void)flags, (void)argc, (void)argv;
+	struct options opt;
+	if (!parse_options(pamh, argc, argv, &opt))
+		return PAM_IGNORE;
+	const void *marker = NULL;
+	if (pam_get_data(pamh, ATTEMPT_DATA, &marker) != PAM_SUCCESS || marker == NULL) {
+		if (opt.debug)
+			pam_syslog(pamh, LOG_DEBUG, "account: no failed face attempt in this handle, nothing to report");
+		return PAM_IGNORE;
+	}
+	(void)pam_set_data(pamh, ATTEMPT_DATA, NULL, NULL); /* report once */
+	const char *user = NULL;
+	if (pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS || user == NULL || user[0] == '\0')
+		return PAM_IGNORE;
+
+	unsigned char msg[FG_MAX_FRAME];
+	size_t msg_len = 0;
+	struct fg_reset r = { .user = user, .service = item_or_empty(pamh, PAM_SERVICE) };
+	if (fg_encode_reset(&r, msg, sizeof msg, &msg_len) != FG_OK)
+		return PAM_IGNORE;
+	int64_t start = now_ms();
+	struct outcome out;
+	set(&out, PAM_AUTHINFO_UNAVAIL, "internal", NULL, 0);
+	exchange(pamh, msg, msg_len, start + RESET_BUDGET_MS, &opt, flags | PAM_SILENT, &out);
+	if (opt.debug)
+		log_outcome(pamh, "reset", user, &out, PAM_IGNORE, start);
 	return PAM_IGNORE;
 }
 

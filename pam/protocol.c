@@ -16,11 +16,11 @@ static const char *const err_names[] = {
 static const char *const event_names[FG_EV_COUNT] = {
 	"queued", "looking", "no-face", "too-dark", "multiple-faces", "too-far", "blurry", "retry",
 };
-static const char *const result_names[FG_RESULT_COUNT] = { "allow", "deny", "unavailable" };
+static const char *const result_names[FG_RESULT_COUNT] = { "allow", "deny", "unavailable", "ok" };
 static const char *const reason_names[FG_REASON_COUNT] = {
 	"match", "no-match", "not-live", "no-templates", "disabled", "remote-session", "not-permitted",
 	"bad-request", "busy", "camera-error", "no-face", "model-mismatch", "internal-error",
-	"shutting-down",
+	"shutting-down", "locked-out", "reset",
 };
 
 const char *fg_err_name(enum fg_err e)
@@ -46,6 +46,8 @@ static enum fg_result result_of_reason(enum fg_reason r)
 		return FG_RESULT_ALLOW;
 	if (r == FG_REASON_NO_MATCH || r == FG_REASON_NOT_LIVE)
 		return FG_RESULT_DENY;
+	if (r == FG_REASON_RESET)
+		return FG_RESULT_OK;
 	return FG_RESULT_UNAVAILABLE;
 }
 
@@ -158,6 +160,9 @@ static const struct field_spec request_fields[] = {
 	{ "user", 256, false },	 { "service", 256, false },    { "tty", 256, true },
 	{ "rhost", 1024, true }, { "deadline_ms", 6, false }, { NULL, 0, false },
 };
+static const struct field_spec reset_fields[] = {
+	{ "user", 256, false }, { "service", 256, false }, { NULL, 0, false },
+};
 static const struct field_spec event_fields[] = { { "event", MAX_VALUE, false }, { NULL, 0, false } };
 static const struct field_spec answer_fields[] = {
 	{ "result", MAX_VALUE, false }, { "reason", MAX_VALUE, false }, { NULL, 0, false },
@@ -193,7 +198,7 @@ enum fg_err fg_parse_payload(const unsigned char *p, size_t n, struct fg_msg *ou
 		return FG_ERR_BAD_SYNTAX;
 
 	const struct field_spec *spec = NULL;
-	struct fg_slice vals[MAX_FIELDS];
+	struct fg_slice vals[MAX_FIELDS] = { { NULL, 0 } }; /* every field of the type is checked as seen below */
 	bool seen[MAX_FIELDS] = { false };
 	struct fg_msg m;
 	memset(&m, 0, sizeof m);
@@ -221,6 +226,9 @@ enum fg_err fg_parse_payload(const unsigned char *p, size_t n, struct fg_msg *ou
 			if (slice_is(&v, "request")) {
 				m.type = FG_MSG_REQUEST;
 				spec = request_fields;
+			} else if (slice_is(&v, "reset")) {
+				m.type = FG_MSG_RESET;
+				spec = reset_fields;
 			} else if (slice_is(&v, "event")) {
 				m.type = FG_MSG_EVENT;
 				spec = event_fields;
@@ -258,6 +266,10 @@ enum fg_err fg_parse_payload(const unsigned char *p, size_t n, struct fg_msg *ou
 		m.rhost = vals[3];
 		if (!parse_deadline(&vals[4], &m.deadline_ms))
 			return FG_ERR_BAD_VALUE;
+		break;
+	case FG_MSG_RESET:
+		m.user = vals[0];
+		m.service = vals[1];
 		break;
 	case FG_MSG_EVENT:
 		if (!lookup(&vals[0], event_names, FG_EV_COUNT, &idx))
@@ -317,6 +329,21 @@ static enum fg_err put_field(unsigned char *buf, size_t cap, size_t *pos, const 
 	return FG_OK;
 }
 
+/* Fills the 8-byte header for a payload that ends at pos; returns the frame size. */
+static size_t put_header(unsigned char *buf, size_t pos)
+{
+	uint32_t plen = (uint32_t)(pos - FG_HEADER_SIZE);
+	buf[0] = 'F';
+	buf[1] = 'G';
+	buf[2] = 'T';
+	buf[3] = FG_VERSION;
+	buf[4] = (unsigned char)(plen >> 24);
+	buf[5] = (unsigned char)(plen >> 16);
+	buf[6] = (unsigned char)(plen >> 8);
+	buf[7] = (unsigned char)plen;
+	return pos;
+}
+
 enum fg_err fg_encode_request(const struct fg_request *r, unsigned char *buf, size_t cap, size_t *len)
 {
 	char deadline[12];
@@ -351,15 +378,25 @@ enum fg_err fg_encode_request(const struct fg_request *r, unsigned char *buf, si
 	    (e = put_field(buf, cap, &pos, "deadline_ms", deadline, 6, false)) != FG_OK)
 		return e;
 
-	uint32_t plen = (uint32_t)(pos - FG_HEADER_SIZE);
-	buf[0] = 'F';
-	buf[1] = 'G';
-	buf[2] = 'T';
-	buf[3] = FG_VERSION;
-	buf[4] = (unsigned char)(plen >> 24);
-	buf[5] = (unsigned char)(plen >> 16);
-	buf[6] = (unsigned char)(plen >> 8);
-	buf[7] = (unsigned char)plen;
-	*len = pos;
+	*len = put_header(buf, pos);
+	return FG_OK;
+}
+
+enum fg_err fg_encode_reset(const struct fg_reset *r, unsigned char *buf, size_t cap, size_t *len)
+{
+	size_t pos = FG_HEADER_SIZE;
+	enum fg_err e;
+
+	if (cap < FG_HEADER_SIZE)
+		return FG_ERR_OVERSIZED;
+	if (cap > FG_MAX_FRAME)
+		cap = FG_MAX_FRAME;
+	if (r->user == NULL || r->service == NULL)
+		return FG_ERR_MISSING_FIELD;
+	if ((e = put_field(buf, cap, &pos, "type", "reset", 16, false)) != FG_OK ||
+	    (e = put_field(buf, cap, &pos, "user", r->user, 256, false)) != FG_OK ||
+	    (e = put_field(buf, cap, &pos, "service", r->service, 256, false)) != FG_OK)
+		return e;
+	*len = put_header(buf, pos);
 	return FG_OK;
 }

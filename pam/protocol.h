@@ -33,7 +33,7 @@ enum fg_err {
 	FG_ERR_UNEXPECTED_TYPE,
 };
 
-enum fg_msg_type { FG_MSG_REQUEST, FG_MSG_EVENT, FG_MSG_ANSWER };
+enum fg_msg_type { FG_MSG_REQUEST, FG_MSG_EVENT, FG_MSG_ANSWER, FG_MSG_RESET };
 
 enum fg_event {
 	FG_EV_QUEUED,
@@ -47,7 +47,8 @@ enum fg_event {
 	FG_EV_COUNT
 };
 
-enum fg_result { FG_RESULT_ALLOW, FG_RESULT_DENY, FG_RESULT_UNAVAILABLE, FG_RESULT_COUNT };
+/* FG_RESULT_OK only answers a reset, never an authentication request. */
+enum fg_result { FG_RESULT_ALLOW, FG_RESULT_DENY, FG_RESULT_UNAVAILABLE, FG_RESULT_OK, FG_RESULT_COUNT };
 
 enum fg_reason {
 	FG_REASON_MATCH, /* allow */
@@ -64,6 +65,8 @@ enum fg_reason {
 	FG_REASON_MODEL_MISMATCH,
 	FG_REASON_INTERNAL_ERROR,
 	FG_REASON_SHUTTING_DOWN,
+	FG_REASON_LOCKED_OUT,
+	FG_REASON_RESET, /* ok */
 	FG_REASON_COUNT
 };
 
@@ -74,7 +77,7 @@ struct fg_slice {
 
 struct fg_msg {
 	enum fg_msg_type type;
-	/* FG_MSG_REQUEST */
+	/* FG_MSG_REQUEST; FG_MSG_RESET has user and service only */
 	struct fg_slice user, service, tty, rhost;
 	unsigned deadline_ms;
 	/* FG_MSG_EVENT */
@@ -87,6 +90,10 @@ struct fg_msg {
 struct fg_request {
 	const char *user, *service, *tty, *rhost; /* NUL-terminated; tty and rhost may be "" */
 	unsigned deadline_ms;
+};
+
+struct fg_reset {
+	const char *user, *service; /* NUL-terminated */
 };
 
 const char *fg_err_name(enum fg_err e);
@@ -109,5 +116,8 @@ enum fg_err fg_parse_frame(const unsigned char *f, size_t n, struct fg_msg *out)
 /* Writes one request frame into buf (cap >= FG_MAX_FRAME is always enough) and its size into *len.
  * Refuses values the decoders would reject (bad UTF-8, control characters, lengths, deadline). */
 enum fg_err fg_encode_request(const struct fg_request *r, unsigned char *buf, size_t cap, size_t *len);
+
+/* Writes one reset frame (clears the user's lockout counter; docs/lockout.md), with the same guarantees. */
+enum fg_err fg_encode_reset(const struct fg_reset *r, unsigned char *buf, size_t cap, size_t *len);
 
 #endif

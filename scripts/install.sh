@@ -15,7 +15,7 @@ PREFIX="${FACEGATE_PREFIX:-/usr/lib/facegate}"
 BIN_DIR="${FACEGATE_BIN_DIR:-/usr/local/bin}"
 
 # 1. Build dependencies (Debian 12). Node 20+ must already be installed: Debian 12's own nodejs is 18.
-APT_PACKAGES=(build-essential pkg-config python3 libpam0g-dev)
+APT_PACKAGES=(build-essential pkg-config python3 libpam0g-dev libsystemd-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

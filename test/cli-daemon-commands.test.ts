@@ -68,6 +68,47 @@ test('remove: one face, all faces, and the exit codes', async () => {
   }
 });
 
+test('unlock: clears a lockout counter (root only), and is idempotent', { skip: process.getuid?.() !== 0 && 'unlock is root only' }, async () => {
+  const { dir, db, cfg } = setup();
+  try {
+    const settings = { attempts: 2, seconds: 600 };
+    const store = TemplateStore.open(db);
+    store.lockout.begin('alice', settings);
+    store.lockout.begin('alice', settings);
+    assert.equal(store.lockout.begin('alice', settings).locked, true);
+    store.close();
+    const r = await cli(['unlock', 'alice', '--config', cfg, '--db', db, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { user: 'alice', cleared: true });
+    const again = TemplateStore.open(db);
+    assert.equal(again.lockout.state('alice', settings), null);
+    assert.equal(again.lockout.begin('alice', settings).locked, false, 'face authentication is open again');
+    again.close();
+    const twice = await cli(['unlock', 'bob', '--config', cfg, '--db', db]);
+    assert.equal(twice.code, 0);
+    assert.match(twice.stdout, /bob has no failed face attempts/);
+    assert.equal((await cli(['unlock', 'no/such', '--config', cfg, '--db', db])).code, 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('unlock refuses a non-root caller', { skip: process.getuid?.() !== 0 && 'needs root to run the CLI as nobody' }, async () => {
+  const { dir, db, cfg } = setup();
+  try {
+    fs.chmodSync(dir, 0o755);
+    const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      execFile('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, 'unlock', 'alice', '--config', cfg, '--db', db, '--json'], (err, stdout) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout }),
+      );
+    });
+    assert.equal(r.code, 3);
+    assert.match(JSON.parse(r.stdout).error, /only root may unlock/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('status without a daemon exits 3 and still lists the enrolled users', async () => {
   const { dir, db, cfg } = setup();
   try {

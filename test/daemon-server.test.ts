@@ -15,9 +15,10 @@ import type { FaceEngine, FoundFace, UserMatcher } from '../src/auth/engine.js';
 import { createLogger } from '../src/daemon/log.js';
 import { FacegateServer } from '../src/daemon/server.js';
 import { CameraError, meanBrightness, openCamera, type Camera, type Frame } from '../src/camera/camera.js';
-import { encodeEvent, encodeRequest, FrameReader, type Answer, type EventCode, type Message } from '../src/protocol/index.js';
+import { encodeEvent, encodeRequest, encodeReset, FrameReader, type Answer, type EventCode, type Message } from '../src/protocol/index.js';
 import { TemplateStore } from '../src/store/store.js';
 import { FakeLiveness, PHOTO_LEVEL } from './helpers/fake-liveness.js';
+import type { SessionState } from '../src/policy/index.js';
 import type { RawImage } from '../src/vision/types.js';
 
 const MODEL = { id: 'fake', sha256: 'f'.repeat(64) };
@@ -59,13 +60,22 @@ interface Harness {
   camera: CameraManager;
   store: TemplateStore;
   engine: FakeEngine;
+  config: Config;
   logs: string[];
   stop(): Promise<void>;
 }
 
 async function start(
   frames: number[],
-  opts: { config?: (c: Config) => void; userName?: (uid: number) => string | null; peerUid?: number; opener?: CameraOpener } = {},
+  opts: {
+    config?: (c: Config) => void;
+    userName?: (uid: number) => string | null;
+    peerUid?: number;
+    opener?: CameraOpener;
+    session?: SessionState;
+    now?: () => number;
+    db?: string;
+  } = {},
 ): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-daemon-'));
   fs.chmodSync(dir, 0o755);
@@ -76,8 +86,8 @@ async function start(
   config.verify.timeout = 4;
   config.camera.idle_close = 0;
   opts.config?.(config);
-  const store = TemplateStore.open(path.join(dir, 'f.db'));
-  store.addFace('alice', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
+  const store = TemplateStore.open(opts.db ?? path.join(dir, 'f.db'), opts.now ? { now: opts.now } : {});
+  if (store.templateCount('alice') === 0) store.addFace('alice', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
   const logs: string[] = [];
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(`replay:${cam}?fps=30`, config.camera.idle_close * 1000, log, opts.opener);
@@ -89,6 +99,8 @@ async function start(
     liveness: new FakeLiveness(),
     camera,
     log,
+    // The test runner is in no logind session: the callers here count as local unless a test says otherwise.
+    sessionOf: () => opts.session ?? 'local',
     ...(opts.userName ? { userName: opts.userName } : {}),
     ...(opts.peerUid !== undefined ? { peerCred: () => ({ pid: 1, uid: opts.peerUid!, gid: opts.peerUid! }) } : {}),
   });
@@ -101,6 +113,7 @@ async function start(
     camera,
     store,
     engine,
+    config,
     logs,
     async stop() {
       await server.close();
@@ -110,6 +123,8 @@ async function start(
     },
   };
 }
+
+const pick = (a: Answer): [string, string] => [a.result, a.reason];
 
 const REQ = { user: 'alice', service: 'sudo', tty: '/dev/pts/1', rhost: '', deadlineMs: 3000 };
 
@@ -169,15 +184,22 @@ test('liveness enabled in the config but no judge given: the server refuses to s
   );
 });
 
-test('frames_needed consecutive matches are required', async () => {
-  // Alternating genuine/impostor frames never give two matches in a row.
-  const h = await start([200, 100, 200, 100], { config: (c) => (c.verify.frames_needed = 2) });
+test('one matching frame among impostor frames is not a match under the default attempt rule', async () => {
+  // Default rule: the mean of the best 2 frame scores must pass the threshold; a lone good frame does not.
+  const h = await start([200, ...Array<number>(29).fill(100)]);
   try {
     const { answer, events } = await ask(h, { deadlineMs: 800 });
     assert.deepEqual([answer.result, answer.reason], ['deny', 'no-match']);
     assert.ok(events.includes('retry'));
   } finally {
     await h.stop();
+  }
+  // The per-frame rule (k-of with 1 frame) accepts that same lone frame: the difference is the rule.
+  const h2 = await start([200, ...Array<number>(29).fill(100)], { config: (c) => ((c.verify.rule = 'k-of'), (c.verify.rule_frames = 1)) });
+  try {
+    assert.equal((await ask(h2, { deadlineMs: 800 })).answer.result, 'allow');
+  } finally {
+    await h2.stop();
   }
 });
 
@@ -218,15 +240,18 @@ test('refusals that need no camera are immediate and never open it', async () =>
       [{ user: 'bob' }, 'no-templates'],
       [{ rhost: 'evil.example.com' }, 'remote-session'],
       [{ service: 'sshd' }, 'disabled'],
+      [{ service: 'cron' }, 'disabled'],
       [{ user: '../../etc' }, 'bad-request'],
+      // No localhost exemption: a tunnel arrives from loopback too.
+      ...['localhost', '127.0.0.1', '::1', 'localhost.localdomain', ' '].map((rhost): [Partial<typeof REQ>, string] => [{ rhost }, 'remote-session']),
     ];
     for (const [over, reason] of cases) {
       const { answer, events } = await ask(h, over);
       assert.deepEqual([answer.result, answer.reason], ['unavailable', reason], JSON.stringify(over));
       assert.deepEqual(events, []);
     }
-    // Local rhost values still count as local.
-    assert.equal((await ask(h, { rhost: 'localhost' })).answer.result, 'allow');
+    assert.equal(h.camera.opens, 0);
+    assert.equal((await ask(h)).answer.result, 'allow');
     assert.equal(h.camera.opens, 1);
   } finally {
     await h.stop();
@@ -464,4 +489,166 @@ test('close() ends connections in flight at once, even with a long deadline', { 
   await h.stop();
   await ended;
   assert.equal(h.camera.isOpen, false);
+});
+
+test('the caller\'s logind session decides: remote or none is refused before the camera, except for greeters', async () => {
+  for (const [session, service, want] of [
+    ['remote', 'sudo', 'remote-session'],
+    ['remote', 'gdm-password', 'remote-session'],
+    ['none', 'sudo', 'remote-session'],
+    ['error', 'sudo', 'remote-session'],
+    ['none', 'gdm-password', 'allow'],
+    ['error', 'swaylock', 'allow'],
+    ['local', 'sudo', 'allow'],
+  ] as const) {
+    const h = await start([200], { session });
+    try {
+      const { answer } = await ask(h, { service });
+      assert.equal(answer.result === 'allow' ? 'allow' : answer.reason, want, `${session} ${service}`);
+      if (want !== 'allow') {
+        assert.equal(h.camera.opens, 0, `${session} ${service}: camera opened`);
+        assert.match(h.logs.join('\n'), /reason=remote-session ms=\d+ why=(remote-session|no-session) session=(remote|none|error) greeter=[01]/);
+      }
+    } finally {
+      await h.stop();
+    }
+  }
+  // A greeter listed in the config only: taking gdm-password out of local.greeters makes "no session" remote.
+  const h = await start([200], { session: 'none', config: (c) => (c.local.greeters = ['sddm']) });
+  try {
+    assert.equal((await ask(h, { service: 'gdm-password' })).answer.reason, 'remote-session');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('services are off unless listed: the default allowlist, and a service added in the config', async () => {
+  const h = await start([200, 200], { config: (c) => (c.services.enabled['my-locker'] = true) });
+  try {
+    for (const service of ['sudo', 'su', 'login', 'polkit-1', 'gdm-password', 'kde', 'sddm', 'lightdm', 'xscreensaver', 'swaylock', 'hyprlock', 'i3lock', 'cinnamon-screensaver', 'mate-screensaver', 'my-locker']) {
+      assert.equal((await ask(h, { service })).answer.result, 'allow', service);
+    }
+    for (const service of ['sshd', 'cron', 'other', 'dbus', 'systemd-user', 'sudo-i']) {
+      assert.equal((await ask(h, { service })).answer.reason, 'disabled', service);
+    }
+  } finally {
+    await h.stop();
+  }
+});
+
+/** Sends one reset frame as the test's own uid (root when the suite runs as root) and returns the answer. */
+async function reset(sock: string, user: string): Promise<Message[]> {
+  return raw(sock, encodeReset({ user, service: 'facegate-test' }), false);
+}
+
+test('lockout: after lockout.attempts denials the user gets locked-out at once, without the camera', async () => {
+  let now = 1_000_000;
+  const h = await start([100], { now: () => now, config: (c) => (c.lockout = { attempts: 3, seconds: 60 }) });
+  try {
+    for (let i = 1; i <= 3; i++) {
+      assert.deepEqual(pick((await ask(h, { deadlineMs: 400 })).answer), ['deny', 'no-match'], `attempt ${i}`);
+      assert.equal(h.store.lockout.state('alice', h.config.lockout)?.failures, i);
+    }
+    const opens = h.camera.opens;
+    const detected = h.engine.detected;
+    const { answer, events } = await ask(h);
+    assert.deepEqual(pick(answer), ['unavailable', 'locked-out']);
+    assert.deepEqual(events, [], 'no progress: the camera was never asked for');
+    assert.equal(h.camera.opens, opens);
+    assert.equal(h.engine.detected, detected);
+    assert.match(h.logs.join('\n'), /reason=locked-out .*until=/);
+    // Another user is not affected by alice's counter (bob has no face: no-templates, not locked-out).
+    assert.equal((await ask(h, { user: 'bob' })).answer.reason, 'no-templates');
+    // lockout.seconds later (fake clock) the lockout is over and the count starts again.
+    now += 59_999;
+    assert.equal((await ask(h)).answer.reason, 'locked-out');
+    now += 1;
+    assert.deepEqual(pick((await ask(h, { deadlineMs: 400 })).answer), ['deny', 'no-match']);
+    assert.equal(h.store.lockout.state('alice', h.config.lockout)?.failures, 1);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('lockout: a match clears the count; attempts without a face compared do not count', async () => {
+  const h = await start([200, 100], { config: (c) => (c.lockout = { attempts: 2, seconds: 600 }) });
+  try {
+    h.store.lockout.begin('alice', h.config.lockout); // one earlier failure
+    assert.equal((await ask(h)).answer.result, 'allow');
+    assert.equal(h.store.lockout.state('alice', h.config.lockout), null, 'allow clears the counter');
+  } finally {
+    await h.stop();
+  }
+  const dark = await start([5], { config: (c) => (c.lockout = { attempts: 2, seconds: 600 }) });
+  try {
+    for (let i = 0; i < 4; i++) assert.equal((await ask(dark, { deadlineMs: 300 })).answer.reason, 'no-face');
+    assert.equal(dark.store.lockout.state('alice', dark.config.lockout), null, 'no-face attempts are not failures');
+  } finally {
+    await dark.stop();
+  }
+});
+
+test('lockout: a client that hangs up after faces were compared still used up an attempt', async () => {
+  const h = await start([100], { config: (c) => (c.lockout = { attempts: 5, seconds: 600 }) });
+  try {
+    const c = net.connect(h.sock, () => c.write(encodeRequest({ ...REQ, deadlineMs: 3000 })));
+    c.on('error', () => {});
+    await new Promise<void>((resolve) => c.on('data', (d: Buffer) => d.includes('retry') && resolve()));
+    c.destroy();
+    // The server notices the hang-up, stops the verification, and keeps the failure.
+    for (let i = 0; i < 100 && h.camera.busy; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.store.lockout.state('alice', h.config.lockout)?.failures, 1);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('lockout: the count survives a daemon restart (same database)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-lockdb-'));
+  const db = path.join(dir, 'f.db');
+  const cfg = (c: Config): void => void (c.lockout = { attempts: 2, seconds: 600 });
+  try {
+    const h1 = await start([100], { db, config: cfg });
+    try {
+      for (let i = 0; i < 2; i++) assert.equal((await ask(h1, { deadlineMs: 400 })).answer.result, 'deny');
+    } finally {
+      await h1.stop();
+    }
+    const h2 = await start([200], { db, config: cfg });
+    try {
+      const { answer } = await ask(h2);
+      assert.deepEqual(pick(answer), ['unavailable', 'locked-out'], 'a restart must not give new tries');
+      assert.equal(h2.camera.opens, 0);
+    } finally {
+      await h2.stop();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lockout: a reset from root clears the count; from another uid it is refused', async () => {
+  const cfg = (c: Config): void => void (c.lockout = { attempts: 1, seconds: 600 });
+  const h = await start([200], { config: cfg, peerUid: 1000, userName: (uid) => (uid === 1000 ? 'alice' : null) });
+  try {
+    h.store.lockout.begin('alice', h.config.lockout);
+    assert.equal((await ask(h)).answer.reason, 'locked-out');
+    // alice's own session may not reset her counter: else it could give itself unlimited tries.
+    assert.deepEqual(await reset(h.sock, 'alice'), [{ type: 'answer', result: 'unavailable', reason: 'not-permitted' }]);
+    assert.equal((await ask(h)).answer.reason, 'locked-out');
+    assert.match(h.logs.join('\n'), /msg="reset refused" user=alice .*uid=1000/);
+  } finally {
+    await h.stop();
+  }
+  const root = await start([200], { config: cfg, peerUid: 0 });
+  try {
+    root.store.lockout.begin('alice', root.config.lockout);
+    assert.equal((await ask(root)).answer.reason, 'locked-out');
+    assert.deepEqual(await reset(root.sock, 'alice'), [{ type: 'answer', result: 'ok', reason: 'reset' }]);
+    assert.equal((await ask(root)).answer.result, 'allow');
+    assert.deepEqual(await reset(root.sock, '../etc'), [{ type: 'answer', result: 'unavailable', reason: 'bad-request' }]);
+  } finally {
+    await root.stop();
+  }
 });

@@ -14,7 +14,8 @@ import { CameraManager } from '../src/auth/camera-manager.js';
 import { askDaemon } from '../src/daemon/client.js';
 import type { FaceEngine, FoundFace, UserMatcher } from '../src/auth/engine.js';
 import { createLogger } from '../src/daemon/log.js';
-import { FacegateServer, mayAskFor } from '../src/daemon/server.js';
+import { FacegateServer } from '../src/daemon/server.js';
+import { mayAskFor, sessionOfPid } from '../src/policy/index.js';
 import { BUS_NAME, ERRORS, INTERFACE, OBJECT_PATH } from '../src/dbus/api.js';
 import { callFacegate, verifyOverDbus } from '../src/dbus/client.js';
 import { parseBusKind, startDbusService, type DbusHandle } from '../src/dbus/connect.js';
@@ -167,6 +168,8 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
   config.verify.timeout = 2;
   config.camera.idle_close = 0;
   config.camera.device = `replay:${cam}?fps=30`;
+  // D-Bus verifications are off by default ([services] dbus); this suite is about the API when it is on.
+  config.services.enabled.dbus = true;
   opts.config?.(config);
   const store = TemplateStore.open(path.join(dir, 'f.db'));
   store.addFace(ME, 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
@@ -176,7 +179,8 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(config.camera.device, 0, log);
   const engine = new FakeEngine();
-  const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log });
+  // The test runner is in no logind session; the local rule itself is tested in test/policy.test.ts.
+  const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log, sessionOf: () => 'local' });
   const address = opts.address ?? bus!.address;
   const deps = { runner: server, store, models: engine.models, camera, config, log, ...(opts.maxVerifications ? { maxVerifications: opts.maxVerifications } : {}) };
   const dbusHandle = await startDbusService('session', deps, { busAddress: address });
@@ -641,8 +645,11 @@ test('facegated --dbus session exports the API next to its socket; without a bus
   const cam = path.join(dir, 'cam');
   fs.mkdirSync(cam);
   fs.writeFileSync(path.join(cam, '000.pgm'), pgm(128, 64, 64));
-  fs.writeFileSync(path.join(dir, 'config.toml'), '');
+  fs.writeFileSync(path.join(dir, 'config.toml'), '[services]\ndbus = true\n');
   const args = ['--config', path.join(dir, 'config.toml'), '--db', path.join(dir, 'f.db'), '--socket', path.join(dir, 's.sock'), '--camera', `replay:${cam}`];
+  // The real daemon applies the local rule to this process (docs/policy.md): outside a logind session, as on a
+  // CI runner, that is remote-session; inside a local one the request gets as far as the templates.
+  const expect = sessionOfPid(process.pid) === 'local' ? 'no-templates' : 'remote-session';
   try {
     const d = await startDaemon([...args, '--dbus', 'session'], { env: { DBUS_SESSION_BUS_ADDRESS: bus!.address } });
     const client = await connect(bus!.address);
@@ -656,7 +663,7 @@ test('facegated --dbus session exports the API next to its socket; without a bus
       assert.equal(status.camera!.value, `replay:${cam}`);
       assert.deepEqual((await callFacegate(client, 'ListEnrolled', 's', [ME]))!.body[0], []);
       const out = await verifyOverDbus(client, ME, 10000);
-      assert.deepEqual([out.answer, out.reason], ['unavailable', 'no-templates']);
+      assert.deepEqual([out.answer, out.reason], ['unavailable', expect]);
     } finally {
       client.disconnect();
       await d.stop();
@@ -665,7 +672,7 @@ test('facegated --dbus session exports the API next to its socket; without a bus
     try {
       await until(() => lonely.count(/msg="dbus unavailable"/) === 1, 'dbus unavailable');
       const a = await askDaemon(path.join(dir, 's.sock'), { user: ME, service: 'sudo', tty: '', rhost: '', deadlineMs: 2000 });
-      assert.deepEqual([a.result, a.reason], ['unavailable', 'no-templates']);
+      assert.deepEqual([a.result, a.reason], ['unavailable', expect]);
     } finally {
       await lonely.stop();
     }

@@ -69,7 +69,13 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     sock = path.join(dir, 'facegate.sock');
     config = path.join(dir, 'config.toml');
     // idle_close = 0: every request reopens the replay camera, so re-pointing the symlink switches faces.
-    fs.writeFileSync(config, '[camera]\nidle_close = 0\n[verify]\ntimeout = 4\n');
+    // The tests run in no logind session: their PAM services are enabled and named greeters, as a display
+    // manager's would be (docs/policy.md); runPam passes the module's `greeter` option to match.
+    const services = ['facegate-test', `facegate-e2e-${process.pid}-genuine`, `facegate-e2e-${process.pid}-impostor`];
+    fs.writeFileSync(
+      config,
+      `[camera]\nidle_close = 0\n[verify]\ntimeout = 4\n[services]\n${services.map((x) => `"${x}" = true`).join('\n')}\n[local]\ngreeters = ${JSON.stringify(services)}\n`,
+    );
     const r = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     assert.equal(r.code, 0, `enroll failed: ${r.stdout}${r.stderr}`);
     assert.equal(JSON.parse(r.stdout).frames_good, 5);
@@ -207,7 +213,7 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     try {
       for (let i = 0; i < 100 && !fs.existsSync(actSock); i++) await new Promise((r) => setTimeout(r, 50));
       // The daemon starts on this connection; the request waits in the socket meanwhile.
-      const a = await askDaemon(actSock, { user: 'nobody-enrolled', service: 'sudo', tty: '', rhost: '', deadlineMs: 120_000 });
+      const a = await askDaemon(actSock, { user: 'nobody-enrolled', service: 'facegate-test', tty: '', rhost: '', deadlineMs: 120_000 });
       assert.deepEqual([a.result, a.reason], ['unavailable', 'no-templates']);
       assert.match(out, /msg=ready .*socket=fd:3/);
     } finally {

@@ -127,3 +127,24 @@ test('facegate eval fails cleanly on a missing dataset and a malformed pairs fil
   );
   fs.rmSync(root, { recursive: true });
 });
+
+test('evaluator: the attempt protocol runs on the same vectors, per requested W, with recordings', async () => {
+  // Two people, two recordings each of 3 frames named like NUAA (SEQUENCE-FRAME).
+  const files: Record<string, string> = {};
+  for (const who of ['a', 'b']) for (const s of ['s01', 's02']) for (let f = 1; f <= 3; f++) files[`${who}/${s}-000${f}.png`] = 'x';
+  const root = tmpDataset(files);
+  const fake: EmbedImage = async (p) => {
+    const rel = path.relative(root, p);
+    const x = rel.startsWith('a') ? 1 : 0;
+    return { kind: 'face', vectors: { m: Float32Array.from([x + 0.01 * Number(rel.at(-5)), 1 - x]) } };
+  };
+  const out = await evaluateDataset(listDataset(root), new EmbeddingCache(fake), { ...SETTINGS, sequences: true, attemptFrames: [120, 2] });
+  const full = out.scores.attempts!.get(120)!;
+  // Gallery = 2 frames of s01; genuine = the s02 recording (one attempt of 3 frames); impostor = 2 recordings.
+  assert.deepEqual([full.genuine.length, full.impostor.length, full.genuineFramesMax], [2, 4, 3]);
+  const two = out.scores.attempts!.get(2)!;
+  assert.deepEqual([two.genuine.length, two.impostor.length, two.impostorFramesMax], [2, 4, 2]);
+  // The unlock protocol follows the recordings too: s01's third frame is not a probe.
+  assert.equal(out.report.unlock!.genuine, 6);
+  fs.rmSync(root, { recursive: true });
+});

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cosine, dot, l2normalize, meanDirection } from '../src/match/similarity.js';
 import { TemplateSet, matchScore } from '../src/match/templates.js';
-import { mergeCalibration, thresholdFor, validateCalibration, type CalibrationSource } from '../src/match/calibration.js';
+import { attemptSettingsFor, mergeCalibration, thresholdFor, validateCalibration, type CalibrationSource } from '../src/match/calibration.js';
 
 const v = (...xs: number[]): Float32Array => Float32Array.from(xs);
 const close = (a: number, b: number, eps = 1e-6): void => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
@@ -80,5 +80,26 @@ test('the shipped calibration tables are valid', () => {
     assert.equal(`${t.model}.json`, f);
     const th = Object.entries(t.thresholds).sort((x, y) => Number(y[0]) - Number(x[0]));
     for (let i = 1; i < th.length; i++) assert.ok(th[i]![1] >= th[i - 1]![1], `${f}: lower FAR must not lower the threshold`);
+  }
+});
+
+test('calibration: the configured attempt rule may be stricter than the calibrated one, never looser', () => {
+  const scoring = { aggregation: 'mean' as const, gallery: 5 };
+  const t = mergeCalibration(null, 'r', null, scoring, 'a', source({ '1e-3': 0.4, '1e-4': 0.5 }), { kind: 'best-mean', frames: 2 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facegate-cal-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'r.json'), JSON.stringify(t));
+    assert.deepEqual(attemptSettingsFor('r', 1e-4, { kind: 'best-mean', frames: 2 }, { dir }), { threshold: 0.5, rule: { kind: 'best-mean', frames: 2 } });
+    assert.equal(attemptSettingsFor('r', 1e-4, { kind: 'k-of', frames: 2 }, { dir }).threshold, 0.5);
+    assert.throws(() => attemptSettingsFor('r', 1e-4, { kind: 'k-of', frames: 1 }, { dir }), /looser than the "mean of the best 2/);
+    assert.throws(() => attemptSettingsFor('r', 1e-4, { kind: 'best-mean', frames: 1 }, { dir }), /looser/);
+    // A table without a rule was made for the per-frame rule, which every rule is at least as strict as.
+    const old = { ...t };
+    delete old.attempt_rule;
+    fs.writeFileSync(path.join(dir, 'o.json'), JSON.stringify({ ...old, model: 'o' }));
+    assert.equal(attemptSettingsFor('o', 1e-4, { kind: 'k-of', frames: 1 }, { dir }).threshold, 0.5);
+    assert.throws(() => validateCalibration({ ...t, attempt_rule: { kind: 'any', frames: 1 } }, 'x'), /attempt_rule.*unknown attempt rule/);
+  } finally {
+    fs.rmSync(dir, { recursive: true });
   }
 });

@@ -8,9 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type net from 'node:net';
 import { encodeAnswer, encodeEvent, type Request } from '../src/protocol/index.js';
+import { sessionOfPid } from '../src/policy/index.js';
 import {
   FakeDaemon,
+  MODULE_PATH,
   buildModule,
+  moduleArgs,
+  startDaemonAs,
+  type ForeignDaemon,
   pamSkipReason,
   pamtesterSkipReason,
   runPam,
@@ -20,6 +25,7 @@ import {
 } from './helpers/pam-harness.js';
 
 const skip = pamSkipReason();
+const PERMIT = ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib/security/pam_permit.so'].find((p) => fs.existsSync(p)) ?? '';
 const python3 = !spawnSync('python3', ['-c', '']).error;
 // Generous sanity limit: proves the call returned instead of hanging, not a latency target (see bench/).
 const SANITY_MS = 10_000;
@@ -57,11 +63,11 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
   test('allow -> PAM_SUCCESS, and the request carries the PAM items', async () => {
     script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
     const before = daemon.requests.length;
-    const r = await runPam({ args: args(), user: 'alice', tty: '/dev/pts/7', rhost: 'localhost' });
+    const r = await runPam({ args: args(), user: 'alice', tty: '/dev/pts/7', rhost: '' });
     assert.equal(r.code, 'PAM_SUCCESS', r.stderr);
     assert.equal(r.exitCode, 0);
     assert.deepEqual(daemon.requests.slice(before), [
-      { type: 'request', user: 'alice', service: 'facegate-test', tty: '/dev/pts/7', rhost: 'localhost', deadlineMs: 1000 },
+      { type: 'request', user: 'alice', service: 'facegate-test', tty: '/dev/pts/7', rhost: '', deadlineMs: 1000 },
     ]);
   });
 
@@ -223,17 +229,67 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
     assert.equal((await runPam({ args: args() })).code, 'PAM_AUTH_ERR');
   });
 
-  test('a remote PAM_RHOST is skipped without contacting the daemon', async () => {
+  test('any PAM_RHOST is skipped without contacting the daemon, localhost included', async () => {
     script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
-    for (const rhost of ['203.0.113.9', 'evil.example', 'localhost.evil.example']) {
+    for (const rhost of ['203.0.113.9', 'evil.example', 'localhost.evil.example', 'localhost', '127.0.0.1', '::1', 'localhost.localdomain']) {
       const n = daemon.connections;
       const r = await runPam({ args: args(), rhost });
       assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', `${rhost}: ${r.stderr}`);
       assert.equal(daemon.connections, n, `${rhost}: the daemon was contacted`);
     }
-    for (const rhost of ['localhost', '127.0.0.1', '::1', '']) {
-      assert.equal((await runPam({ args: args(), rhost })).code, 'PAM_SUCCESS', `local rhost "${rhost}"`);
+    assert.equal((await runPam({ args: args(), rhost: '' })).code, 'PAM_SUCCESS', 'no rhost');
+  });
+
+  test('outside a logind session only a greeter service is served (as logind sees this test runner)', async () => {
+    script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
+    // fg-pam-run is a child of this process, in the same cgroup: the TS lookup tells what the module will see.
+    const session = sessionOfPid(process.pid);
+    const n = daemon.connections;
+    const r = await runPam({ args: args(), greeter: false });
+    const want = session === 'local' ? 'PAM_SUCCESS' : 'PAM_AUTHINFO_UNAVAIL';
+    assert.equal(r.code, want, `session ${session}: ${r.line}`);
+    if (want !== 'PAM_SUCCESS') assert.equal(daemon.connections, n, 'the daemon was contacted');
+    if (session !== 'remote') assert.equal((await runPam({ args: args('greeter') })).code, 'PAM_SUCCESS');
+  });
+
+  test('the account phase reports a password success after a failed face attempt, and only then', async () => {
+    const permit = PERMIT;
+    if (!permit) return;
+    for (const [answer, wantReset] of [
+      [encodeAnswer('deny', 'no-match'), true],
+      [encodeAnswer('unavailable', 'locked-out'), true],
+      [encodeAnswer('allow', 'match'), false],
+    ] as const) {
+      script((_r, s) => void s.end(answer));
+      const before = daemon.resets.length;
+      // auth: face (optional) then a password stand-in that succeeds; account: the module beside pam_permit.
+      const r = await runPam({
+        args: args(),
+        control: 'optional',
+        operation: 'login',
+        user: 'carol',
+        extraLines: [`auth required ${permit}`, `account optional ${MODULE_PATH} ${moduleArgs({ args: args() }).join(' ')}`, `account required ${permit}`],
+      });
+      assert.equal(r.code, 'PAM_SUCCESS', r.line);
+      assert.deepEqual(daemon.resets.slice(before), wantReset ? [{ type: 'reset', user: 'carol', service: 'facegate-test' }] : [], r.line);
     }
+    // The account phase alone (cron, a NOPASSWD sudo rule, a cached sudo timestamp): nothing authenticated in
+    // this handle, nothing to report.
+    const before = daemon.resets.length;
+    const r = await runPam({ args: args(), operation: 'acct', extraLines: [`account required ${permit}`] });
+    assert.equal(r.code, 'PAM_SUCCESS', r.line);
+    assert.equal(daemon.resets.length, before);
+    // A failed password: the application never runs the account phase.
+    script((_r, s) => void s.end(encodeAnswer('deny', 'no-match')));
+    const deny = PERMIT.replace('pam_permit', 'pam_deny');
+    const f = await runPam({
+      args: args(),
+      control: 'optional',
+      operation: 'login',
+      extraLines: [`auth required ${deny}`, `account optional ${MODULE_PATH} ${moduleArgs({ args: args() }).join(' ')}`],
+    });
+    assert.notEqual(f.code, 'PAM_SUCCESS');
+    assert.equal(daemon.resets.length, before);
   });
 
   test('bad options fail to PAM_AUTHINFO_UNAVAIL without contacting the daemon', async () => {
@@ -263,7 +319,7 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
   });
 
   test('the other entry points are PAM_IGNORE', async () => {
-    const permit = ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib/security/pam_permit.so'].find((p) => fs.existsSync(p));
+    const permit = PERMIT;
     const n = daemon.connections;
     for (const operation of ['acct', 'setcred', 'session'] as const) {
       // Alone in its stack, a module that only ignores makes libpam fail; beside pam_permit it changes nothing.
@@ -313,5 +369,45 @@ describe('pam_facegate through pamtester under pam_wrapper', { skip: pamtesterSk
       assert.equal(r.code, want, `${name}: ${r.line}\n${r.stderr}`);
       if (name === 'remote' || name === 'no daemon') assert.equal(daemon.connections, n, `${name}: daemon contacted`);
     }
+  });
+});
+
+describe('pam_facegate believes only root or daemon_user on the socket', {
+  skip: skip ?? (process.getuid?.() !== 0 ? 'needs root to run a fake daemon as nobody' : false),
+}, () => {
+  let dir: string;
+  let fake: ForeignDaemon;
+  before(async () => {
+    buildModule();
+    dir = tempDir();
+    fake = await startDaemonAs('nobody', dir);
+  });
+  after(() => {
+    fake?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a daemon running as another uid is refused before it learns anything; naming its user accepts it', async () => {
+    const sock = fake.socketPath;
+    // The test runs as root, and root is always trusted; nobody is not daemon_user.
+    const r = await runPam({ args: [`socket=${sock}`, 'timeout=2', 'debug'] });
+    assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', r.line);
+    assert.deepEqual(fake.received, [], 'the request was sent to an untrusted peer');
+    const def = await runPam({ args: [`socket=${sock}`, 'timeout=2'], daemonUser: null });
+    assert.equal(def.code, 'PAM_AUTHINFO_UNAVAIL', `default daemon_user=facegate: ${def.line}`);
+    // The same peer named as the daemon's user: believed (so the refusal above was the uid check).
+    const ok = await runPam({ args: [`socket=${sock}`, 'timeout=2'], daemonUser: 'nobody' });
+    assert.equal(ok.code, 'PAM_SUCCESS', ok.line);
+    assert.equal(fake.received.length, 1);
+  });
+
+  test('daemon_user= must be a plain user name', async () => {
+    for (const bad of ['daemon_user=', 'daemon_user=-x', `daemon_user=${'u'.repeat(65)}`, 'daemon_user=a/b', 'daemon_user=a:b']) {
+      const r = await runPam({ args: [`socket=${fake.socketPath}`, 'timeout=1', bad], daemonUser: null });
+      assert.equal(r.code, 'PAM_AUTHINFO_UNAVAIL', bad);
+    }
+    const n = fake.received.length;
+    assert.equal((await runPam({ args: [`socket=${fake.socketPath}`, 'timeout=1', 'daemon_user=nobody'], daemonUser: null })).code, 'PAM_SUCCESS');
+    assert.equal(fake.received.length, n + 1);
   });
 });

@@ -14,6 +14,7 @@ import {
   encodeAnswer,
   encodeEvent,
   encodeRequest,
+  encodeReset,
   type Message,
 } from '../src/protocol/index.js';
 import { FG_DECODE_PATH, buildModule } from './helpers/pam-harness.js';
@@ -43,6 +44,8 @@ function tsVerdict(frame: Buffer): string {
   switch (m.type) {
     case 'request':
       return `ok request user=${hex(Buffer.from(m.user))} service=${hex(Buffer.from(m.service))} tty=${hex(Buffer.from(m.tty))} rhost=${hex(Buffer.from(m.rhost))} deadline_ms=${m.deadlineMs}`;
+    case 'reset':
+      return `ok reset user=${hex(Buffer.from(m.user))} service=${hex(Buffer.from(m.service))}`;
     case 'event':
       return `ok event ${m.event}`;
     case 'answer':
@@ -77,6 +80,14 @@ test('C and TS decoders agree on valid, invalid and mutated frames', { skip: !ha
   const seeds: Buffer[] = [
     encodeRequest({ user: 'alice', service: 'sudo', tty: '/dev/pts/3', rhost: '', deadlineMs: 4000 }),
     encodeRequest({ user: 'zoë', service: 'gdm-password', tty: ':0', rhost: 'localhost', deadlineMs: 600000 }),
+    encodeReset({ user: 'alice', service: 'sudo' }),
+    encodeReset({ user: 'zoë', service: 'facegate-unlock' }),
+    frameOf('type=reset\nuser=alice\n'),
+    frameOf('type=reset\nuser=alice\nservice=sudo\ntty=\n'),
+    frameOf('type=reset\nuser=\nservice=sudo\n'),
+    frameOf('type=answer\nresult=ok\nreason=match\n'),
+    frameOf('type=answer\nresult=allow\nreason=reset\n'),
+    frameOf('type=answer\nresult=deny\nreason=locked-out\n'),
     ...EVENT_CODES.map((e) => encodeEvent(e)),
     ...RESULTS.flatMap((r) => REASONS_BY_RESULT[r].map((why) => encodeAnswer(r, why as never))),
     frameOf('type=event\nevent=looking\n', 2),
@@ -132,6 +143,38 @@ test('C and TS encoders produce the same request bytes and refuse the same value
     let ts: string;
     try {
       ts = encodeRequest(c).toString('hex');
+      accepted++;
+    } catch (e) {
+      assert.ok(e instanceof ProtocolError);
+      ts = 'refused';
+    }
+    const cOut = /^[0-9a-f]+$/.test(out[i]!) && out[i]!.startsWith('464754') ? out[i] : 'refused';
+    assert.equal(cOut, ts, `case ${i}: ${JSON.stringify(c)} C said ${out[i]}`);
+  });
+  assert.ok(accepted > 50 && accepted < cases.length, `accepted ${accepted} of ${cases.length}`);
+});
+
+test('C and TS encoders produce the same reset bytes and refuse the same values', { skip: !hasCc && 'no C compiler' }, () => {
+  buildModule();
+  const rand = rng(13);
+  const alphabet = ['a', 'Z', '0', '=', ' ', '/', 'é', '𝄞', '-', '\n', '\t', '\x7f'];
+  const s = (max: number) => {
+    let o = '';
+    const n = Math.floor(rand() * max);
+    for (let i = 0; i < n; i++) o += alphabet[Math.floor(rand() * (rand() < 0.95 ? 9 : alphabet.length))];
+    return o;
+  };
+  const cases: { user: string; service: string }[] = [];
+  for (let i = 0; i < 300; i++) cases.push({ user: s(10), service: s(6) });
+  cases.push({ user: 'u'.repeat(256), service: 's'.repeat(256) }, { user: 'u'.repeat(257), service: 's' }, { user: 'u', service: '' });
+  const out = execFileSync(FG_DECODE_PATH, ['-r'], { input: cases.map((c) => `${hex(c.user)}\t${hex(c.service)}`).join('\n') + '\n' })
+    .toString()
+    .split('\n');
+  let accepted = 0;
+  cases.forEach((c, i) => {
+    let ts: string;
+    try {
+      ts = encodeReset(c).toString('hex');
       accepted++;
     } catch (e) {
       assert.ok(e instanceof ProtocolError);

@@ -14,6 +14,7 @@ import {
   encodeAnswer,
   encodeEvent,
   encodeRequest,
+  encodeReset,
   parseHeader,
   type ProtocolErrorCode,
   type Result,
@@ -55,6 +56,31 @@ test('every event and every valid result/reason pair round-trips', () => {
       assert.deepEqual(decodeFrame(f), { type: 'answer', result, reason });
     }
   }
+});
+
+test('a reset encodes to its exact bytes; ok only pairs with reset, locked-out only with unavailable', () => {
+  const f = encodeReset({ user: 'alice', service: 'sudo' });
+  const payload = 'type=reset\nuser=alice\nservice=sudo\n';
+  assert.equal(f.subarray(8).toString('utf8'), payload);
+  assert.equal(f.readUInt32BE(4), payload.length);
+  assert.deepEqual(decodeFrame(f), { type: 'reset', user: 'alice', service: 'sudo' });
+  const code = (p: string): string => {
+    try {
+      decodePayload(Buffer.from(p));
+      return 'ok';
+    } catch (e) {
+      return e instanceof ProtocolError ? e.code : 'other';
+    }
+  };
+  assert.equal(code('type=reset\nuser=alice\n'), 'missing-field');
+  assert.equal(code('type=reset\nuser=alice\nservice=sudo\ndeadline_ms=1\n'), 'unknown-field');
+  assert.equal(code('type=reset\nuser=\nservice=sudo\n'), 'bad-value');
+  assert.equal(code('type=answer\nresult=ok\nreason=match\n'), 'bad-value');
+  assert.equal(code('type=answer\nresult=allow\nreason=reset\n'), 'bad-value');
+  assert.equal(code('type=answer\nresult=deny\nreason=locked-out\n'), 'bad-value');
+  assert.equal(code('type=answer\nresult=unavailable\nreason=locked-out\n'), 'ok');
+  assert.throws(() => encodeReset({ user: 'a\nuser=root', service: 'sudo' }), ProtocolError);
+  assert.throws(() => decodeRequest(f), (e: unknown) => e instanceof ProtocolError && e.code === 'unexpected-type');
 });
 
 test('field order is free after type, values may contain = and multi-byte UTF-8', () => {

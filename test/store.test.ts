@@ -118,3 +118,61 @@ test('a database from a newer facegate is refused', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('lockout counters: count, lock, expire on a fake clock, undo, clear', () => {
+  const dir = tmp();
+  let now = 5_000_000;
+  try {
+    const s = { attempts: 3, seconds: 100 };
+    const store = TemplateStore.open(path.join(dir, 'f.db'), { now: () => now });
+    const begin = () => store.lockout.begin('alice', s);
+    const t1 = begin();
+    assert.equal(t1.locked, false);
+    now += 10;
+    begin();
+    now += 10;
+    const t3 = begin();
+    assert.deepEqual(store.lockout.state('alice', s), { failures: 3, updated: now });
+    const locked = begin();
+    assert.deepEqual(locked, { locked: true, until: now + 100_000 });
+    assert.equal(store.lockout.state('bob', s), null, 'per user');
+    // An attempt that compared no face is taken back, and the earlier failures keep their own age.
+    assert.equal(t3.locked, false);
+    if (!t3.locked) store.lockout.undo(t3.token);
+    assert.deepEqual(store.lockout.state('alice', s), { failures: 2, updated: now - 10 });
+    // A failure older than lockout.seconds no longer counts.
+    now += 100_000;
+    assert.equal(store.lockout.state('alice', s), null);
+    assert.equal(begin().locked, false);
+    assert.equal(store.lockout.state('alice', s)?.failures, 1);
+    assert.equal(store.lockout.clear('alice'), true);
+    assert.equal(store.lockout.clear('alice'), false);
+    assert.throws(() => store.lockout.clear('../x'), /invalid user name/);
+    store.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a schema-1 database is migrated: templates kept, lockout table added', () => {
+  const dir = tmp();
+  try {
+    const file = path.join(dir, 'f.db');
+    const store = TemplateStore.open(file);
+    store.addFace('alice', 'default', [{ ...A, vector: Float32Array.from([1, 0]) }]);
+    store.close();
+    const db = new Database(file);
+    db.exec('DROP TABLE lockout');
+    db.pragma('user_version = 1');
+    db.close();
+    const again = TemplateStore.open(file);
+    assert.equal(again.templateCount('alice'), 1);
+    assert.equal(again.lockout.begin('alice', { attempts: 1, seconds: 60 }).locked, false);
+    again.close();
+    const check = new Database(file, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    check.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

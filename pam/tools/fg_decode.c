@@ -1,7 +1,8 @@
 /* Test tool: each stdin line is a frame in hex; prints one line per frame: the protocol error name, or
  * "ok" and the decoded message, in a format test/pam-protocol-parity.test.ts compares with the TS codec.
  * With "-e" each line is instead "user<TAB>service<TAB>tty<TAB>rhost<TAB>deadline" in hex per field, and
- * the tool prints the encoded request frame in hex, or the error name. */
+ * the tool prints the encoded request frame in hex, or the error name; "-r" does the same for
+ * "user<TAB>service" and the reset frame. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,12 @@ static void decode_line(const char *line, size_t n)
 		print_slice("rhost", m.rhost);
 		printf(" deadline_ms=%u\n", m.deadline_ms);
 		break;
+	case FG_MSG_RESET:
+		printf("ok reset");
+		print_slice("user", m.user);
+		print_slice("service", m.service);
+		printf("\n");
+		break;
 	case FG_MSG_EVENT:
 		printf("ok event %s\n", fg_event_name(m.event));
 		break;
@@ -64,6 +71,32 @@ static void decode_line(const char *line, size_t n)
 		printf("ok answer %s %s\n", fg_result_name(m.result), fg_reason_name(m.reason));
 		break;
 	}
+}
+
+/* "-r": user<TAB>service in hex -> the reset frame in hex, or the error name. */
+static void encode_reset_line(char *line)
+{
+	static unsigned char vals[2][4096];
+	for (int i = 0; i < 2; i++) {
+		char *f = strsep(&line, "\t");
+		if (f == NULL) {
+			fprintf(stderr, "need 2 fields\n");
+			exit(2);
+		}
+		size_t k = unhex(f, strlen(f), vals[i], sizeof vals[i] - 1);
+		vals[i][k] = '\0';
+	}
+	struct fg_reset r = { (char *)vals[0], (char *)vals[1] };
+	unsigned char out[FG_MAX_FRAME];
+	size_t len = 0;
+	enum fg_err e = fg_encode_reset(&r, out, sizeof out, &len);
+	if (e != FG_OK) {
+		printf("%s\n", fg_err_name(e));
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		printf("%02x", out[i]);
+	printf("\n");
 }
 
 static void encode_line(char *line)
@@ -96,6 +129,7 @@ static void encode_line(char *line)
 int main(int argc, char **argv)
 {
 	int encode = argc > 1 && strcmp(argv[1], "-e") == 0;
+	int reset = argc > 1 && strcmp(argv[1], "-r") == 0;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -104,6 +138,8 @@ int main(int argc, char **argv)
 			line[--n] = '\0';
 		if (encode)
 			encode_line(line);
+		else if (reset)
+			encode_reset_line(line);
 		else
 			decode_line(line, (size_t)n);
 	}

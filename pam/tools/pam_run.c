@@ -2,9 +2,9 @@
  * call, the exact PAM return code name and the elapsed milliseconds (pam_start to pam_end,
  * CLOCK_MONOTONIC). Text the module sends (PAM_TEXT_INFO) goes to stderr as "info: TEXT".
  *
- *   fg-pam-run [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|setcred|session] [-s] SERVICE USER
+ *   fg-pam-run [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|login|setcred|session] [-s] SERVICE USER
  *
- * -s passes PAM_SILENT.
+ * -s passes PAM_SILENT. "login" authenticates and, on success, runs the account phase in the same handle.
  *
  * With -c the service file is read from CONFDIR through pam_start_confdir (Linux-PAM >= 1.4): no root and
  * no pam_wrapper, whose shared /tmp/pam.X directories race when several tests run at once. Without -c
@@ -87,6 +87,12 @@ int main(int argc, char **argv)
 				r = pam_authenticate(pamh, flags);
 			else if (strcmp(op, "acct") == 0)
 				r = pam_acct_mgmt(pamh, flags);
+			else if (strcmp(op, "login") == 0) {
+				/* What sudo and login do: the account phase only after a successful authentication. */
+				r = pam_authenticate(pamh, flags);
+				if (r == PAM_SUCCESS)
+					r = pam_acct_mgmt(pamh, flags);
+			}
 			else if (strcmp(op, "setcred") == 0)
 				r = pam_setcred(pamh, flags | PAM_ESTABLISH_CRED);
 			else if (strcmp(op, "session") == 0)
@@ -103,7 +109,7 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: %s [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|setcred|session] [-s] SERVICE USER\n",
+	fprintf(stderr, "usage: %s [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|login|setcred|session] [-s] SERVICE USER\n",
 		argv[0]);
 	return 2;
 }

@@ -3,10 +3,15 @@ import { meanBrightness, type Frame } from '../camera/camera.js';
 import type { EventCode } from '../protocol/index.js';
 import type { CueScores, LivenessFailure, WindowSummary } from '../liveness/fusion.js';
 import type { LivenessJudge, LivenessTrack } from '../liveness/judge.js';
+import { AttemptJudge, type AttemptRuleKind } from '../match/attempt-rule.js';
 import { qualityProblem, type FaceEngine, type QualityLimits, type QualityProblem, type UserMatcher } from './engine.js';
 
 export interface VerifySettings extends QualityLimits {
-  frames_needed: number;
+  /** The attempt rule (src/match/attempt-rule.ts) and the frames it needs. */
+  rule: AttemptRuleKind;
+  rule_frames: number;
+  /** Seconds with no face in any frame after which the answer is no-face at once (0: wait until the deadline). */
+  face_wait: number;
   dark_threshold: number;
 }
 
@@ -69,6 +74,8 @@ export interface VerifyInput {
   signal?: AbortSignal;
   onEvent?: (e: EventCode) => void;
   onFrame?: (r: FrameReport) => void;
+  /** Clock in ms, the time base of `deadline` (default performance.now; tests pass a fake one). */
+  now?: () => number;
 }
 
 /** Consecutive dark frames before telling the user: IR emitters leave every other frame dark by design. */
@@ -83,15 +90,20 @@ const EVENT_OF: Record<QualityProblem, EventCode> = {
 };
 
 /**
- * One verification: frames → skip dark → detect → quality gate → embed → match → liveness, until the match rule
- * is satisfied on a frame whose liveness window is live (allow), or the deadline: `not-live` if the face matched
- * but the attempt never looked live, `no-match` if a face reached the matcher, else `no-face`.
- * Shared by facegated, `facegate test` and `facegate eval-pad` so all three decide identically.
+ * One verification: frames → skip dark → detect → quality gate → embed → match → liveness, until the attempt
+ * rule is satisfied by the frame scores so far and the current frame both matches and ends a live liveness window
+ * (allow), or the deadline: `not-live` if the attempt matched but never looked live, `no-match` if a face reached
+ * the matcher, else `no-face`. When no frame has shown a face for `face_wait` seconds the answer is no-face at
+ * once, so the password prompt comes without waiting out the timeout; once a face was seen the whole timeout is
+ * used. Shared by facegated, `facegate test` and `facegate eval-pad` so all three decide identically.
  */
 export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
   const { engine, matcher, settings, deadline, signal } = input;
+  const now = input.now ?? (() => performance.now());
+  const faceWaitEnd = settings.face_wait > 0 ? now() + settings.face_wait * 1000 : Infinity;
+  let faceSeen = false;
   const frames: FrameReport[] = [];
-  let consecutive = 0;
+  const judge = new AttemptJudge({ kind: settings.rule, frames: settings.rule_frames }, matcher.threshold);
   let darkRun = 0;
   let scored = false;
   let matchedNotLive = false;
@@ -124,8 +136,9 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
 
   for (;;) {
     if (signal?.aborted) break;
-    const frame = await input.nextFrame(deadline, signal);
-    if (!frame || performance.now() >= deadline) break;
+    if (!faceSeen && now() >= faceWaitEnd) break;
+    const frame = await input.nextFrame(faceSeen ? deadline : Math.min(deadline, faceWaitEnd), signal);
+    if (!frame || now() >= deadline) break;
     const t0 = performance.now();
     const brightness = meanBrightness(frame.image);
     const report: FrameReport = { sequence: frame.sequence, ms: 0, brightness, dark: brightness < settings.dark_threshold, faces: 0 };
@@ -147,16 +160,16 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
     const face = faces[0];
     if (!face) {
       live?.breakTrack();
-      consecutive = 0;
       emit('no-face');
       done();
       continue;
     }
+    // A face in view, even one the quality gate refuses: someone is there, so use the whole timeout.
+    faceSeen = true;
     // The largest face is the person at the keyboard; others in view do not block them.
     const problem = qualityProblem(face.quality, settings);
     if (problem) {
       report.problem = problem;
-      consecutive = 0;
       emit(EVENT_OF[problem]);
       done();
       continue;
@@ -175,16 +188,13 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
       isLive = fl.live;
     }
     done();
-    if (report.match) {
-      consecutive++;
-      if (consecutive >= settings.frames_needed) {
-        if (isLive) return finish({ result: 'allow', reason: 'match' });
-        matchedNotLive = true;
-      }
-    } else {
-      consecutive = 0;
-      emit('retry');
+    if (judge.push(score)) {
+      // The attempt has matched; the face that is live now must also be the one that matches now, so a matching
+      // photo cannot borrow the liveness of another face swapped in front of the camera.
+      if (isLive && report.match) return finish({ result: 'allow', reason: 'match' });
+      if (!isLive) matchedNotLive = true;
     }
+    if (!report.match) emit('retry');
   }
   if (matchedNotLive) return finish({ result: 'deny', reason: 'not-live' });
   return finish(scored ? { result: 'deny', reason: 'no-match' } : { result: 'unavailable', reason: 'no-face' });

@@ -1,4 +1,5 @@
-import { scoringFor, thresholdFor } from '../match/calibration.js';
+import { DEFAULT_ATTEMPT_RULE, type AttemptRule } from '../match/attempt-rule.js';
+import { attemptSettingsFor, scoringFor, thresholdFor } from '../match/calibration.js';
 import { l2normalize } from '../match/similarity.js';
 import { TemplateSet } from '../match/templates.js';
 import type { ModelRef } from '../store/store.js';
@@ -13,6 +14,8 @@ export interface VisionEngineOptions {
   intraOpThreads?: number;
   /** Target FAR checked against the calibration at load, so a missing table fails at start, not per request. */
   targetFar?: number;
+  /** The configured attempt rule, checked at load against the rule the thresholds were calibrated for. */
+  rule?: AttemptRule;
 }
 
 /** The embedder facegate decides with when the config names none (the one the shipped calibration covers). */
@@ -52,7 +55,7 @@ export class VisionEngine implements FaceEngine {
       if (pipeline.embedders.length === 0) throw new Error('no embedder loaded');
       const engine = new VisionEngine(pipeline, flip);
       const primary = engine.models[0]!;
-      thresholdFor(primary.id, opts.targetFar ?? 1e-4, { modelSha256: primary.sha256 });
+      attemptSettingsFor(primary.id, opts.targetFar ?? 1e-4, opts.rule ?? DEFAULT_ATTEMPT_RULE, { modelSha256: primary.sha256 });
       await engine.warmUp();
       return engine;
     } catch (err) {

@@ -10,6 +10,7 @@ export async function loadEngine(cfg: Config): Promise<FaceEngine> {
     return await VisionEngine.load({
       embedders: cfg.verify.embedders,
       targetFar: cfg.verify.target_far,
+      rule: { kind: cfg.verify.rule, frames: cfg.verify.rule_frames },
       ...(cfg.daemon.threads > 0 ? { intraOpThreads: cfg.daemon.threads } : {}),
     });
   } catch (err) {

@@ -1,4 +1,5 @@
 import { parseCameraSpec } from '../camera/camera.js';
+import { ATTEMPT_RULE_KINDS, DEFAULT_ATTEMPT_RULE, type AttemptRuleKind } from '../match/attempt-rule.js';
 
 /**
  * The facegate configuration: one TOML file, validated key by key so a typo is reported by name at start-up
@@ -26,10 +27,14 @@ export interface CameraConfig {
 export interface VerifyConfig {
   /** False-accept rate the match threshold is calibrated for. */
   target_far: number;
-  /** Matching frames needed before answering `allow`. */
-  frames_needed: number;
+  /** How the frame scores of one attempt decide a match (src/match/attempt-rule.ts, docs/accuracy.md). */
+  rule: AttemptRuleKind;
+  /** Frames the rule needs: m of `best-mean`, k of `k-of`. */
+  rule_frames: number;
   /** Longest a verification may take in seconds; the PAM module's own deadline can only shorten it. */
   timeout: number;
+  /** Seconds without any face in view after which the answer is `unavailable`/`no-face` at once; 0 = wait the whole timeout. */
+  face_wait: number;
   /** Minimum inter-ocular distance in source pixels. */
   min_face_px: number;
   /** Minimum variance of the Laplacian on the aligned chip. */
@@ -78,6 +83,21 @@ export interface ServicesConfig {
   enabled: Record<string, boolean>;
 }
 
+export interface LocalConfig {
+  /**
+   * PAM services that run outside any logind session by design (login screens, lock screens started as user
+   * units). For these alone "no session" counts as local; their PAM line must also carry the `greeter` option.
+   */
+  greeters: string[];
+}
+
+export interface LockoutConfig {
+  /** Consecutive failed face attempts (deny) after which the user is locked out of face authentication. */
+  attempts: number;
+  /** Seconds a lockout lasts; a failure older than this no longer counts. */
+  seconds: number;
+}
+
 export interface Config {
   daemon: DaemonConfig;
   camera: CameraConfig;
@@ -85,7 +105,45 @@ export interface Config {
   enroll: EnrollConfig;
   liveness: LivenessConfig;
   services: ServicesConfig;
+  local: LocalConfig;
+  lockout: LockoutConfig;
 }
+
+/** Local interactive services offered face authentication by default; everything else is off (docs/config.md). */
+export const DEFAULT_SERVICES: readonly string[] = [
+  'sudo',
+  'su',
+  'login',
+  'polkit-1',
+  'gdm-password',
+  'kde',
+  'sddm',
+  'lightdm',
+  'xscreensaver',
+  'swaylock',
+  'hyprlock',
+  'i3lock',
+  'cinnamon-screensaver',
+  'mate-screensaver',
+];
+
+/**
+ * Of those, the ones that authenticate before any user session exists (VT login, display managers) or may run
+ * as a user unit outside the session (lock screens). sudo, su and polkit-1 always run inside the caller's session.
+ */
+export const DEFAULT_GREETERS: readonly string[] = [
+  'login',
+  'gdm-password',
+  'sddm',
+  'lightdm',
+  'kde',
+  'xscreensaver',
+  'swaylock',
+  'hyprlock',
+  'i3lock',
+  'cinnamon-screensaver',
+  'mate-screensaver',
+];
 
 export const DEFAULT_CONFIG_PATH = '/etc/facegate/config.toml';
 
@@ -95,8 +153,10 @@ export function defaultConfig(): Config {
     camera: { device: 'v4l2:/dev/video0', dark_threshold: 25, idle_close: 2 },
     verify: {
       target_far: 1e-4,
-      frames_needed: 1,
+      rule: DEFAULT_ATTEMPT_RULE.kind,
+      rule_frames: DEFAULT_ATTEMPT_RULE.frames,
       timeout: 4,
+      face_wait: 1,
       min_face_px: 24,
       min_sharpness: 5,
       min_brightness: 30,
@@ -107,8 +167,10 @@ export function defaultConfig(): Config {
     },
     enroll: { frames: 5, timeout: 20 },
     liveness: { enabled: true, cues: [...LIVENESS_CUES], min_ear: 0.18, ir_gate: true, ir_min_face_gain: 20, ir_min_ratio: 2 },
-    // Remote logins never reach the camera anyway, but sshd is named so the intent is visible in the file.
-    services: { default: true, enabled: { sshd: false } },
+    // Off unless listed: a service nobody thought about (sshd, cron, a web login through PAM) never gets a face.
+    services: { default: false, enabled: Object.fromEntries(DEFAULT_SERVICES.map((s) => [s, true])) },
+    local: { greeters: [...DEFAULT_GREETERS] },
+    lockout: { attempts: 5, seconds: 600 },
   };
 }
 
@@ -187,6 +249,18 @@ function cueList(): Checker {
   };
 }
 
+function oneOf(values: readonly string[]): Checker {
+  return (v, key) => {
+    if (typeof v !== 'string' || !values.includes(v)) throw new ConfigError(key, `must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${describe(v)}`);
+    return v;
+  };
+}
+
+/** Keys that were removed, with what replaced them, so an old config gets a useful error rather than "unknown". */
+const REPLACED: Record<string, string> = {
+  'verify.frames_needed': 'replaced by verify.rule and verify.rule_frames (docs/config.md): consecutive matching frames gave an impostor one try per frame',
+};
+
 function cameraSpec(): Checker {
   return (v, key) => {
     const s = str({ nonEmpty: true })(v, key) as string;
@@ -209,13 +283,30 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+
+function serviceList(): Checker {
+  return (v, key) => {
+    if (!Array.isArray(v)) throw new ConfigError(key, `must be an array of PAM service names, got ${describe(v)}`);
+    const out = v.map((item, i) => {
+      if (typeof item !== 'string' || !SERVICE_RE.test(item)) {
+        throw new ConfigError(`${key}[${i}]`, `must be a PAM service name like "gdm-password", got ${describe(item)}`);
+      }
+      return item;
+    });
+    return [...new Set(out)];
+  };
+}
+
 const SCHEMA: Record<Exclude<keyof Config, 'services'>, Record<string, Checker>> = {
   daemon: { socket: str({ nonEmpty: true, absolute: true }), db: str({ nonEmpty: true, absolute: true }), threads: num(0, 64, { integer: true }) },
   camera: { device: cameraSpec(), dark_threshold: num(0, 255), idle_close: num(0, 3600) },
   verify: {
     target_far: num(0, 1, { minExclusive: true }),
-    frames_needed: num(1, 100, { integer: true }),
+    rule: oneOf(ATTEMPT_RULE_KINDS),
+    rule_frames: num(1, 100, { integer: true }),
     timeout: num(0, 120, { minExclusive: true }),
+    face_wait: num(0, 120),
     min_face_px: num(0, 10000),
     min_sharpness: num(0, 1e9),
     min_brightness: num(0, 255),
@@ -233,9 +324,9 @@ const SCHEMA: Record<Exclude<keyof Config, 'services'>, Record<string, Checker>>
     ir_min_face_gain: num(0, 255),
     ir_min_ratio: num(0, 100),
   },
+  local: { greeters: serviceList() },
+  lockout: { attempts: num(1, 100, { integer: true }), seconds: num(1, 7 * 86400, { integer: true }) },
 };
-
-const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 /**
  * Validates a parsed TOML document against the schema, filling defaults for absent keys. Unknown sections and
@@ -267,6 +358,7 @@ export function validateConfig(doc: unknown): Config {
     for (const [name, val] of Object.entries(body)) {
       const check = schema[name];
       const key = `${section}.${name}`;
+      if (!check && REPLACED[key]) throw new ConfigError(key, REPLACED[key]);
       if (!check) throw new ConfigError(key, `unknown key (known in [${section}]: ${Object.keys(schema).join(', ')})`);
       target[name] = check(val, key);
     }

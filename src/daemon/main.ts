@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   }
 
   const store = TemplateStore.open(config.daemon.db);
-  const engine = await VisionEngine.load({ embedders: config.verify.embedders, targetFar: config.verify.target_far, ...(threads !== undefined ? { intraOpThreads: threads } : {}) });
+  const engine = await VisionEngine.load({ embedders: config.verify.embedders, targetFar: config.verify.target_far, rule: { kind: config.verify.rule, frames: config.verify.rule_frames }, ...(threads !== undefined ? { intraOpThreads: threads } : {}) });
   const liveness = await loadConfiguredLiveness(config.liveness, threads);
   const camera = new CameraManager(config.camera.device, config.camera.idle_close * 1000, log);
   const server = new FacegateServer({ config, store, engine, liveness: liveness?.checker ?? null, camera, log });

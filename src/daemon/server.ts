@@ -10,15 +10,18 @@ import {
   type EventCode,
   type Answer,
   type Request,
+  type Reset,
   type Result,
   type ReasonFor,
 } from '../protocol/index.js';
+import { classifyLocality, isGreeter, mayAskFor, mayReset, sessionOfPid, type SessionState } from '../policy/index.js';
+import type { AttemptToken } from '../store/lockout.js';
 import { TemplateStore } from '../store/store.js';
 import { isValidUserName } from '../store/username.js';
 import { CameraManager, LeaseError } from '../auth/camera-manager.js';
-import type { FaceEngine } from '../auth/engine.js';
+import type { FaceEngine, UserMatcher } from '../auth/engine.js';
 import type { Logger } from './log.js';
-import { peerCredOf, userNameOfUid, type PeerCred } from './peercred.js';
+import { peerCredOf, type PeerCred } from './peercred.js';
 import { verifyFace, type LivenessSummary } from '../auth/verify.js';
 import type { LivenessJudge } from '../liveness/judge.js';
 
@@ -29,20 +32,6 @@ const ANSWER_MARGIN_MS = 120;
 /** Connections served at once; more are closed at once (each costs a socket and a little memory). */
 const MAX_CONNECTIONS = 64;
 
-/** PAM_RHOST values that still mean "this machine" (sudo and some greeters set them). */
-const LOCAL_RHOSTS = new Set(['', 'localhost', '127.0.0.1', '::1', 'localhost.localdomain']);
-
-export function isRemoteRhost(rhost: string): boolean {
-  return !LOCAL_RHOSTS.has(rhost.trim().toLowerCase());
-}
-
-/**
- * Who may ask for whose face: uid 0 for anyone, any other uid only for its own login name (kscreenlocker and
- * su-less desktops run PAM as the user). Shared by the socket and the D-Bus front end (src/dbus).
- */
-export function mayAskFor(uid: number, user: string, userName: (uid: number) => string | null = userNameOfUid): boolean {
-  return uid === 0 || userName(uid) === user;
-}
 
 export interface ServerDeps {
   config: Config;
@@ -55,9 +44,14 @@ export interface ServerDeps {
   /** Injected for tests; production uses SO_PEERCRED and getpwuid_r. */
   peerCred?: (socket: net.Socket) => PeerCred;
   userName?: (uid: number) => string | null;
+  /** What logind says about the peer's process (src/policy/session.ts); injected for tests. */
+  sessionOf?: (pid: number) => SessionState;
 }
 
 type AnswerFn = <R extends Result>(result: R, reason: ReasonFor<R>) => void;
+type DoneFn = <R extends Result>(result: R, reason: ReasonFor<R>, extra?: Record<string, number | string | undefined>) => void;
+/** What an attempt means for the user's lockout counter. */
+type AttemptOutcome = 'allow' | 'failed' | 'void';
 
 /**
  * The facegated socket server: one request per connection (docs/protocol.md), authorised by the peer's
@@ -68,7 +62,7 @@ export class FacegateServer {
   private readonly sockets = new Set<net.Socket>();
   private closing = false;
   /** Requests answered, by result (status and tests). */
-  readonly counts = { allow: 0, deny: 0, unavailable: 0 };
+  readonly counts = { allow: 0, deny: 0, unavailable: 0, ok: 0 };
 
   constructor(private readonly deps: ServerDeps) {
     // Fail closed: a config that asks for liveness never runs without it.
@@ -170,9 +164,13 @@ export class FacegateServer {
       if (!first) return;
       clearTimeout(requestTimer);
       gotRequest = true;
-      if (first.type !== 'request' || msgs.length > 1) {
-        log.warn('bad request', { uid: cred.uid, pid: cred.pid, code: first.type !== 'request' ? 'unexpected-type' : 'trailing-data' });
+      if ((first.type !== 'request' && first.type !== 'reset') || msgs.length > 1) {
+        log.warn('bad request', { uid: cred.uid, pid: cred.pid, code: msgs.length > 1 ? 'trailing-data' : 'unexpected-type' });
         answer('unavailable', 'bad-request');
+        return;
+      }
+      if (first.type === 'reset') {
+        this.reset(first, cred, answer);
         return;
       }
       this.handle(first, cred, abort.signal, event, answer).catch((err: unknown) => {
@@ -225,18 +223,42 @@ export class FacegateServer {
     return answer;
   }
 
+  /** "This user authenticated another way": clears the lockout counter, for root peers only (docs/lockout.md). */
+  private reset(req: Reset, cred: PeerCred, answer: AnswerFn): void {
+    const { store, log } = this.deps;
+    const fields = { user: req.user, service: req.service, uid: cred.uid, pid: cred.pid };
+    if (this.closing) return answer('unavailable', 'shutting-down');
+    if (!isValidUserName(req.user)) return answer('unavailable', 'bad-request');
+    if (!mayReset(cred.uid)) {
+      log.warn('reset refused', { ...fields, reason: 'not-permitted' });
+      return answer('unavailable', 'not-permitted');
+    }
+    try {
+      const cleared = store.lockout.clear(req.user);
+      log.info('reset', { ...fields, cleared: cleared ? 1 : 0 });
+      answer('ok', 'reset');
+    } catch (err) {
+      log.error('reset failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
+      answer('unavailable', 'internal-error');
+    }
+  }
+
   private async handle(req: Request, cred: PeerCred, signal: AbortSignal, event: (e: EventCode) => void, answer: AnswerFn): Promise<void> {
-    const { config, store, engine, camera, log } = this.deps;
+    const { config, store, engine, log } = this.deps;
     const t0 = performance.now();
     const fields = { user: req.user, service: req.service, uid: cred.uid, pid: cred.pid };
-    const done = <R extends Result>(result: R, reason: ReasonFor<R>, extra: Record<string, number | string | undefined> = {}): void => {
+    const done: DoneFn = (result, reason, extra = {}) => {
       answer(result, reason);
       log.info('answer', { ...fields, result, reason, ms: Math.round(performance.now() - t0), ...extra });
     };
     if (this.closing) return done('unavailable', 'shutting-down');
     if (!isValidUserName(req.user)) return done('unavailable', 'bad-request');
     if (!mayAskFor(cred.uid, req.user, this.deps.userName)) return done('unavailable', 'not-permitted');
-    if (isRemoteRhost(req.rhost)) return done('unavailable', 'remote-session');
+    // The PAM module made the same check before connecting (pam/policy.c); this one covers every other client.
+    const session = (this.deps.sessionOf ?? sessionOfPid)(cred.pid);
+    const greeter = isGreeter(config, req.service);
+    const locality = classifyLocality({ rhost: req.rhost, session, greeter });
+    if (locality !== 'local') return done('unavailable', 'remote-session', { why: locality, session, greeter: greeter ? 1 : 0 });
     if (!serviceEnabled(config, req.service)) return done('unavailable', 'disabled');
     const lookup = store.templatesFor(req.user, engine.models);
     if (lookup.byModel.size === 0) {
@@ -245,15 +267,51 @@ export class FacegateServer {
     }
     const matcher = engine.matcher(lookup.byModel, config.verify.target_far);
     if (!matcher) return done('unavailable', 'model-mismatch');
+    const attempt = store.lockout.begin(req.user, config.lockout);
+    if (attempt.locked) return done('unavailable', 'locked-out', { until: new Date(attempt.until).toISOString() });
+    // From here the attempt counts as failed unless it ends in allow or without any face compared.
+    let counts: AttemptOutcome = 'failed';
+    try {
+      counts = await this.verifyWithCamera(req, matcher, signal, event, t0, fields, done);
+    } finally {
+      this.settleAttempt(attempt.token, counts, fields);
+    }
+  }
 
+  /** Applies an attempt's outcome to the user's lockout counter. */
+  private settleAttempt(token: AttemptToken, outcome: AttemptOutcome, fields: Record<string, string | number>): void {
+    try {
+      if (outcome === 'allow') this.deps.store.lockout.clear(token.user);
+      else if (outcome === 'void') this.deps.store.lockout.undo(token);
+    } catch (err) {
+      this.deps.log.error('lockout update failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /**
+   * Takes the camera and verifies. Returns what the attempt means for the lockout: 'void' when no face was
+   * compared (busy, camera error, no face, client gone before), 'failed' when one was and it did not match
+   * (deny, or the client hung up after faces were compared: else hanging up just before the deny dodges the count).
+   */
+  private async verifyWithCamera(
+    req: Request,
+    matcher: UserMatcher,
+    signal: AbortSignal,
+    event: (e: EventCode) => void,
+    t0: number,
+    fields: Record<string, string | number>,
+    done: DoneFn,
+  ): Promise<AttemptOutcome> {
+    const { config, engine, camera, log } = this.deps;
     const deadline = t0 + Math.min(req.deadlineMs, config.verify.timeout * 1000) - ANSWER_MARGIN_MS;
     let lease;
     try {
       lease = await camera.acquire(deadline, signal, () => event('queued'));
     } catch (err) {
       if (err instanceof LeaseError) {
-        if (err.reason === 'aborted') return log.info('client left', fields);
-        return done('unavailable', err.reason === 'busy' ? 'busy' : 'camera-error', { error: err.reason === 'camera-error' ? err.message : undefined });
+        if (err.reason === 'aborted') log.info('client left', fields);
+        else done('unavailable', err.reason === 'busy' ? 'busy' : 'camera-error', { error: err.reason === 'camera-error' ? err.message : undefined });
+        return 'void';
       }
       throw err;
     }
@@ -269,7 +327,11 @@ export class FacegateServer {
         signal,
         onEvent: event,
       });
-      if (signal.aborted) return log.info('client left', { ...fields, frames: run.frames.length });
+      const compared = run.bestScore !== undefined;
+      if (signal.aborted) {
+        log.info('client left', { ...fields, frames: run.frames.length });
+        return compared ? 'failed' : 'void';
+      }
       const { result, reason } = run.outcome;
       done(result, reason as ReasonFor<typeof result>, {
         frames: run.frames.length,
@@ -277,8 +339,14 @@ export class FacegateServer {
         threshold: Number(run.threshold.toFixed(4)),
         ...livenessFields(run.liveness),
       });
+      if (result === 'allow') return 'allow';
+      return result === 'deny' || compared ? 'failed' : 'void';
     } catch (err) {
-      if (err instanceof LeaseError) return done('unavailable', 'camera-error', { error: err.message });
+      // Counted: a camera pulled out mid-attempt must not take back the faces it already showed.
+      if (err instanceof LeaseError) {
+        done('unavailable', 'camera-error', { error: err.message });
+        return 'failed';
+      }
       throw err;
     } finally {
       lease.release();

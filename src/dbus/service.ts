@@ -3,7 +3,7 @@ import dbus from 'dbus-next';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../daemon/log.js';
 import type { PeerCred } from '../daemon/peercred.js';
-import { mayAskFor } from '../daemon/server.js';
+import { mayAskFor } from '../policy/index.js';
 import type { Answer, EventCode, Request } from '../protocol/index.js';
 import type { FaceInfo, ModelRef } from '../store/store.js';
 import { API_VERSION, ERRORS, INTERFACE, INTROSPECTION_XML, METHODS, OBJECT_PATH, parentIntrospection, type MethodName } from './api.js';

@@ -79,3 +79,44 @@ export function limitDataset(ds: Dataset, maxIdentities?: number, maxImages?: nu
   }
   return { root: ds.root, identities, images };
 }
+
+/**
+ * The recording an image belongs to, for datasets of video frames named `SEQUENCE-FRAME.ext` (NUAA:
+ * `s01p00g00-0001.jpg`): the file name up to its last "-". Frames of one recording are nearly identical, so with
+ * `--sequences` eval enrols from one recording and probes with the others (see docs/eval.md).
+ */
+export function sequenceKey(rel: string): string {
+  const base = path.basename(rel).replace(/\.[^.]*$/, '');
+  const dash = base.lastIndexOf('-');
+  return dash > 0 ? base.slice(0, dash) : base;
+}
+
+/** An identity's images grouped by recording, groups in order of their first image (name order). */
+export function sequenceGroups(ds: Dataset, identity: number): number[][] {
+  const groups = new Map<string, number[]>();
+  for (const i of ds.identities[identity]!.images) {
+    const k = sequenceKey(ds.images[i]!.rel);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(i);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * How one identity is split for the unlock and attempt protocols: the gallery (enrolment) is its first `gallery`
+ * images; the genuine probes are the rest, as one group. With `sequences`, the gallery is the first `gallery`
+ * frames of its first recording, and each of its other recordings is one probe group (the rest of the enrolment
+ * recording is not used: it would be the enrolment frames again); an identity with one recording has no probes.
+ */
+export function enrolmentSplit(ds: Dataset, identity: number, gallery: number, sequences: boolean): { gallery: number[]; probes: number[][] } {
+  const imgs = ds.identities[identity]!.images;
+  if (!sequences) return { gallery: imgs.slice(0, gallery), probes: imgs.length > gallery ? [imgs.slice(gallery)] : [] };
+  const [first, ...rest] = sequenceGroups(ds, identity);
+  return { gallery: first!.slice(0, gallery), probes: rest };
+}
+
+/** An identity's images as an impostor presents them: one group, or one per recording with `sequences`. */
+export function impostorGroups(ds: Dataset, identity: number, sequences: boolean): number[][] {
+  return sequences ? sequenceGroups(ds, identity) : [[...ds.identities[identity]!.images]];
+}

@@ -2,6 +2,7 @@ import { l2normalize } from '../match/similarity.js';
 import type { AggregationOptions } from '../match/templates.js';
 import type { Dataset } from './dataset.js';
 import type { EmbedOutcome, EmbeddingCache } from './embeddings.js';
+import { attemptScores, type AttemptSets, type AttemptSummary } from './attempts.js';
 import { lfwImagePath, type LfwPairs } from './lfw-pairs.js';
 import { rocCurve, type RocPoint } from './metrics.js';
 import {
@@ -28,6 +29,10 @@ export interface EvalSettings {
   /** The two embedders fused, and the weight of the first. */
   fusionModels: readonly [string, string];
   fusionWeight: number;
+  /** Datasets of recordings (`SEQUENCE-FRAME.ext`): enrol from one recording, probe with the others. */
+  sequences?: boolean;
+  /** Attempt protocol window sizes W to score (single models only); empty or absent: no attempt protocol. */
+  attemptFrames?: readonly number[];
 }
 
 export interface EvalReport {
@@ -40,8 +45,16 @@ export interface EvalReport {
   no_face: string[];
   /** Files that could not be read or decoded: skipped and listed. */
   undecodable: { file: string; error: string }[];
-  pairs?: PairsSummary;
-  unlock?: UnlockSummary;
+  pairs?: PairsSummary & {
+    /** The pairs judged at the shipped threshold (calibration table at the configured target FAR). */
+    shipped?: ShippedPoint;
+  };
+  unlock?: UnlockSummary & {
+    /** The attempt protocol at the shipped settings (default W, shipped rule and threshold). */
+    attempt?: AttemptSummary;
+    /** The same at other W (5 and 10), keyed by W. */
+    attempt_frames?: Record<string, AttemptSummary>;
+  };
   /**
    * The unlock attempts judged with the shipped calibration table's thresholds (when one exists for this model
    * and these settings): what a user of this dataset would actually see.
@@ -61,10 +74,18 @@ export interface EvalReport {
   };
 }
 
+export interface ShippedPoint {
+  threshold: number;
+  far: number;
+  frr: number;
+  false_accepts: number;
+  false_rejects: number;
+}
+
 export interface EvalOutput {
   report: EvalReport;
-  /** Raw scores per protocol, for plots and calibration. */
-  scores: { pairs?: ScoreSets; unlock?: ScoreSets };
+  /** Raw scores per protocol, for plots and calibration; attempts keyed by W. */
+  scores: { pairs?: ScoreSets; unlock?: ScoreSets; attempts?: Map<number, AttemptSets> };
 }
 
 async function embedAll(paths: readonly string[], cache: EmbeddingCache, label: string): Promise<EmbedOutcome[]> {
@@ -174,7 +195,14 @@ export async function evaluateDataset(
   const keep = outcomes.map((o) => o.kind !== 'undecodable');
   const { dataset, kept } = dropImages(ds, keep, outcomes);
   const pairs = scoreWith(settings, kept, (v) => pairsScores(dataset, v));
-  const unlock = scoreWith(settings, kept, (v) => unlockScores(dataset, v, { ...settings.aggregation, gallery: settings.gallery }));
+  const unlockOpts = { ...settings.aggregation, gallery: settings.gallery, sequences: settings.sequences ?? false };
+  const unlock = scoreWith(settings, kept, (v) => unlockScores(dataset, v, unlockOpts));
+  // Fused scores are normalised per protocol; the attempt protocol is measured for single models only.
+  let attempts: Map<number, AttemptSets> | undefined;
+  if (settings.model !== FUSION && settings.attemptFrames?.length) {
+    const vec = modelVectors(kept, settings.model);
+    attempts = new Map(settings.attemptFrames.map((w) => [w, attemptScores(dataset, vec, { ...unlockOpts, frames: w })]));
+  }
   const report: EvalReport = {
     dataset: ds.root,
     model: settings.model,
@@ -183,7 +211,7 @@ export async function evaluateDataset(
     pairs: summarisePairs(pairs),
     unlock: summariseUnlock(unlock),
   };
-  return { report, scores: { pairs, unlock } };
+  return { report, scores: { pairs, unlock, ...(attempts ? { attempts } : {}) } };
 }
 
 function dropImages(ds: Dataset, keep: readonly boolean[], outcomes: readonly EmbedOutcome[]): { dataset: Dataset; kept: EmbedOutcome[] } {

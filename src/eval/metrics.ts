@@ -186,3 +186,41 @@ export function timingSummary(values: readonly number[]): { p50: number; p95: nu
   const p95 = s[Math.max(0, Math.ceil(0.95 * n) - 1)]!;
   return { p50, p95, n };
 }
+
+/** P(X ≤ x) for X ~ Binomial(n, p), summed in log space so large n does not underflow. */
+export function binomialCdf(x: number, n: number, p: number): number {
+  if (x < 0) return 0;
+  if (x >= n || p <= 0) return 1;
+  if (p >= 1) return 0;
+  const lp = Math.log(p);
+  const lq = Math.log1p(-p);
+  // log C(n, 0) p^0 q^n, then the ratio C(n,i+1)/C(n,i) = (n−i)/(i+1).
+  let logTerm = n * lq;
+  let sum = Math.exp(logTerm);
+  for (let i = 0; i < x; i++) {
+    logTerm += Math.log((n - i) / (i + 1)) + lp - lq;
+    sum += Math.exp(logTerm);
+  }
+  return Math.min(1, sum);
+}
+
+/**
+ * One-sided exact (Clopper–Pearson) upper confidence bound on a rate from `errors` out of `n` trials: the largest
+ * p with P(X ≤ errors | n, p) ≥ 1 − confidence. With no errors it is 1 − (1 − confidence)^(1/n) ≈ 3/n at 95 %
+ * (the "rule of three"). NaN for n = 0.
+ */
+export function upperBound(errors: number, n: number, confidence = 0.95): number {
+  if (!(n > 0)) return NaN;
+  if (!Number.isInteger(errors) || errors < 0 || errors > n) throw new Error(`bad error count ${errors} of ${n}`);
+  if (errors === n) return 1;
+  const alpha = 1 - confidence;
+  if (errors === 0) return 1 - Math.pow(alpha, 1 / n);
+  let lo = errors / n;
+  let hi = 1;
+  for (let it = 0; it < 200; it++) {
+    const mid = (lo + hi) / 2;
+    if (binomialCdf(errors, n, mid) > alpha) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}

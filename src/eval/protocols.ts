@@ -1,6 +1,6 @@
 import { TemplateSet, type AggregationOptions } from '../match/templates.js';
 import { dot } from '../match/similarity.js';
-import type { Dataset } from './dataset.js';
+import { enrolmentSplit, type Dataset } from './dataset.js';
 import type { LfwPairs } from './lfw-pairs.js';
 import {
   FAR_TARGETS,
@@ -51,6 +51,18 @@ export function pairsScores(ds: Dataset, vec: Vectors): ScoreSets {
 export interface UnlockOptions extends AggregationOptions {
   /** Gallery size per identity: its first images by name. */
   gallery: number;
+  /** Frames of recordings (`SEQUENCE-FRAME.ext`): enrol from one recording, probe with the others (dataset.ts). */
+  sequences?: boolean;
+}
+
+/** Scores probes against one identity's gallery; null vectors (no face) and an empty gallery score -Infinity. */
+export function galleryScorer(vec: Vectors, gallery: readonly number[], opts: AggregationOptions): (image: number) => number {
+  const templates = gallery.map((i) => vec[i] ?? null).filter((v): v is Float32Array => v !== null);
+  const set = templates.length > 0 ? new TemplateSet(templates) : null;
+  return (i) => {
+    const v = vec[i] ?? null;
+    return set && v ? set.score(v, opts) : -Infinity;
+  };
 }
 
 /**
@@ -62,17 +74,9 @@ export function unlockScores(ds: Dataset, vec: Vectors, opts: UnlockOptions): Sc
   const genuine: number[] = [];
   const impostor: number[] = [];
   for (let id = 0; id < ds.identities.length; id++) {
-    const imgs = ds.identities[id]!.images;
-    const templates = imgs
-      .slice(0, opts.gallery)
-      .map((i) => vec[i] ?? null)
-      .filter((v): v is Float32Array => v !== null);
-    const set = templates.length > 0 ? new TemplateSet(templates) : null;
-    const score = (i: number): number => {
-      const v = vec[i] ?? null;
-      return set && v ? set.score(v, opts) : -Infinity;
-    };
-    for (const i of imgs.slice(opts.gallery)) genuine.push(score(i));
+    const split = enrolmentSplit(ds, id, opts.gallery, opts.sequences ?? false);
+    const score = galleryScorer(vec, split.gallery, opts);
+    for (const group of split.probes) for (const i of group) genuine.push(score(i));
     for (let other = 0; other < ds.identities.length; other++) {
       if (other === id) continue;
       for (const i of ds.identities[other]!.images) impostor.push(score(i));

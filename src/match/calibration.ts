@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
+import { atLeastAsStrict, checkAttemptRule, describeRule, type AttemptRule } from './attempt-rule.js';
 import { AGGREGATIONS, type AggregationOptions } from './templates.js';
 
 /**
@@ -19,6 +20,12 @@ export interface CalibrationSource {
   impostor: number;
   /** FAR (as written, e.g. "1e-4") → threshold; only resolvable FARs appear. */
   thresholds: Record<string, number>;
+  /**
+   * The same from the pairs protocol (every image against every image of another person). A population with few
+   * people resolves its unlock tail poorly; its pairs tail is a second, more dispersed estimate, and the stricter
+   * of the two is used.
+   */
+  pairs_thresholds?: Record<string, number>;
   command: string;
 }
 
@@ -33,9 +40,17 @@ export interface CalibrationTable {
   model_sha256: string | null;
   rule: 'accept iff score > threshold';
   scoring: CalibrationScoring;
+  /**
+   * The attempt rule the thresholds are used with (src/match/attempt-rule.ts). A table without one was made for
+   * the per-frame rule (any one frame above the threshold).
+   */
+  attempt_rule?: AttemptRule;
   /** Per dataset name. */
   sources: Record<string, CalibrationSource>;
-  /** FAR → the highest threshold any source needs for it (fail closed across datasets). */
+  /**
+   * FAR → the highest threshold any source needs for it (fail closed across datasets). A source that cannot
+   * resolve a FAR still bounds it from below with its threshold at the smallest FAR it does resolve.
+   */
   thresholds: Record<string, number>;
 }
 
@@ -70,6 +85,13 @@ export function validateCalibration(v: unknown, source: string): CalibrationTabl
     if (!(f > 0 && f < 1)) bad(`bad FAR key "${k}"`);
   }
   if (typeof o.sources !== 'object' || o.sources === null) bad('"sources" missing');
+  if (o.attempt_rule !== undefined) {
+    try {
+      checkAttemptRule(o.attempt_rule as AttemptRule);
+    } catch (err) {
+      bad(`"attempt_rule": ${(err as Error).message}`);
+    }
+  }
   return v as CalibrationTable;
 }
 
@@ -131,6 +153,31 @@ export function thresholdFromTable(table: CalibrationTable, far: number): number
   return chosen;
 }
 
+/** The attempt rule a model's thresholds were calibrated for (tables without one: the per-frame rule). */
+export function attemptRuleOf(table: CalibrationTable): AttemptRule {
+  return table.attempt_rule ?? { kind: 'k-of', frames: 1 };
+}
+
+/**
+ * The threshold and rule for a verification attempt. The configured rule may be stricter than the calibrated one
+ * (fewer accepts at the same threshold), never looser: that would void the calibrated FAR, so it is refused.
+ */
+export function attemptSettingsFor(
+  modelId: string,
+  far: number,
+  rule: AttemptRule,
+  opts: { dir?: string; modelSha256?: string } = {},
+): { threshold: number; rule: AttemptRule } {
+  const threshold = thresholdFor(modelId, far, opts);
+  const calibrated = attemptRuleOf(loadCalibration(modelId, opts.dir));
+  if (!atLeastAsStrict(rule, calibrated)) {
+    throw new Error(
+      `the attempt rule "${describeRule(rule)}" is looser than the "${describeRule(calibrated)}" the ${modelId} thresholds were calibrated for; see docs/accuracy.md`,
+    );
+  }
+  return { threshold, rule };
+}
+
 /** The scoring settings a model's thresholds assume; the daemon must score probes this way. */
 export function scoringFor(modelId: string, dir?: string): CalibrationScoring {
   return loadCalibration(modelId, dir).scoring;
@@ -147,6 +194,7 @@ export function mergeCalibration(
   scoring: CalibrationScoring,
   name: string,
   source: CalibrationSource,
+  attemptRule?: AttemptRule,
 ): CalibrationTable {
   if (existing) {
     if (existing.model !== model) throw new Error(`calibration file is for model "${existing.model}", not "${model}"`);
@@ -158,22 +206,52 @@ export function mergeCalibration(
     if (existing.model_sha256 && modelSha256 && existing.model_sha256 !== modelSha256) {
       throw new Error('calibration file was made with another model file; write a new file');
     }
+    if (existing.attempt_rule && attemptRule && JSON.stringify(existing.attempt_rule) !== JSON.stringify(attemptRule)) {
+      throw new Error(`calibration file was made for attempt rule ${JSON.stringify(existing.attempt_rule)}, this run uses ${JSON.stringify(attemptRule)}; write a new file`);
+    }
   }
   const sources = { ...(existing?.sources ?? {}), [name]: source };
-  const thresholds: Record<string, number> = {};
-  for (const far of CALIBRATION_FARS) {
-    const k = farKey(far);
-    const ts = Object.values(sources)
-      .map((s) => s.thresholds[k])
-      .filter((t): t is number => typeof t === 'number');
-    if (ts.length) thresholds[k] = Math.max(...ts);
-  }
+  const rule = attemptRule ?? existing?.attempt_rule;
   return {
     model,
     model_sha256: modelSha256 ?? existing?.model_sha256 ?? null,
     rule: 'accept iff score > threshold',
     scoring,
+    ...(rule ? { attempt_rule: rule } : {}),
     sources,
-    thresholds,
+    thresholds: combineThresholds(Object.values(sources)),
   };
+}
+
+/**
+ * A source's threshold bound at FAR `far`: its threshold there, or, where it cannot resolve `far`, at the
+ * smallest FAR above it that it does resolve (the true threshold can only be higher). Undefined if it resolves
+ * nothing at or above `far`.
+ */
+function floorAt(table: Record<string, number> | undefined, far: number): number | undefined {
+  if (!table) return undefined;
+  let best: { far: number; t: number } | undefined;
+  for (const [k, t] of Object.entries(table)) {
+    const f = Number(k);
+    if (f >= far * (1 - 1e-9) && (!best || f < best.far)) best = { far: f, t };
+  }
+  return best?.t;
+}
+
+/**
+ * The combined table: for each FAR that at least one source resolves, the highest bound any source (unlock or
+ * pairs protocol) puts on it. A population with few impostors (NUAA) cannot resolve 1e-4, but its 5e-4
+ * threshold is still a floor for 1e-4: ignoring it would let the lenient populations alone set the threshold.
+ */
+export function combineThresholds(sources: readonly CalibrationSource[]): Record<string, number> {
+  const thresholds: Record<string, number> = {};
+  for (const far of CALIBRATION_FARS) {
+    const k = farKey(far);
+    if (!sources.some((s) => typeof s.thresholds[k] === 'number')) continue;
+    const ts = sources
+      .flatMap((s) => [floorAt(s.thresholds, far), floorAt(s.pairs_thresholds, far)])
+      .filter((t): t is number => typeof t === 'number');
+    thresholds[k] = Math.max(...ts);
+  }
+  return thresholds;
 }

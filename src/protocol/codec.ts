@@ -12,6 +12,7 @@ import {
   type Message,
   type ReasonFor,
   type Request,
+  type Reset,
   type Result,
 } from './types.js';
 
@@ -38,6 +39,7 @@ const FIELDS: Record<Message['type'], Record<string, FieldSpec>> = {
     rhost: { max: 1024, empty: true },
     deadline_ms: { max: 6, empty: false },
   },
+  reset: { user: { max: 256, empty: false }, service: { max: 256, empty: false } },
   event: { event: { max: MAX_VALUE, empty: false } },
   answer: { result: { max: MAX_VALUE, empty: false }, reason: { max: MAX_VALUE, empty: false } },
 };
@@ -129,7 +131,7 @@ export function decodePayload(payload: Uint8Array): Message {
     if (!isKey(key)) throw new ProtocolError('bad-key', `line ${i + 1}`);
     if (hasControl(value)) throw new ProtocolError('bad-syntax', `control character in ${key}`);
     if (i === 0) {
-      if (key !== 'type' || !(value === 'request' || value === 'event' || value === 'answer')) {
+      if (key !== 'type' || !(value === 'request' || value === 'reset' || value === 'event' || value === 'answer')) {
         throw new ProtocolError('unknown-type', key === 'type' ? value.slice(0, 32) : 'first line is not type=');
       }
       type = value;
@@ -164,6 +166,8 @@ export function decodePayload(payload: Uint8Array): Message {
         deadlineMs: Number(d),
       };
     }
+    case 'reset':
+      return { type: 'reset', user: get('user'), service: get('service') };
     case 'event': {
       const e = get('event');
       if (!oneOf(EVENT_CODES, e)) throw new ProtocolError('bad-value', 'unknown event');
@@ -224,6 +228,15 @@ export function encodeRequest(r: Omit<Request, 'type'>): Buffer {
     ['tty', r.tty],
     ['rhost', r.rhost],
     ['deadline_ms', String(r.deadlineMs)],
+  ]);
+}
+
+/** One reset frame: clears the user's lockout counter (root peers only; docs/lockout.md). */
+export function encodeReset(r: Omit<Reset, 'type'>): Buffer {
+  return frame([
+    ['type', 'reset'],
+    ['user', r.user],
+    ['service', r.service],
   ]);
 }
 

@@ -12,7 +12,9 @@ export {
   type AllowReason,
   type DenyReason,
   type UnavailableReason,
+  type OkReason,
   type Request,
+  type Reset,
   type Event,
   type Answer,
   type Message,
@@ -29,6 +31,7 @@ export {
   decodePayload,
   decodeRequest,
   encodeRequest,
+  encodeReset,
   encodeEvent,
   encodeAnswer,
 } from './codec.js';

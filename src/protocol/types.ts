@@ -11,7 +11,7 @@ export const EVENT_CODES = [
 ] as const;
 export type EventCode = (typeof EVENT_CODES)[number];
 
-export const RESULTS = ['allow', 'deny', 'unavailable'] as const;
+export const RESULTS = ['allow', 'deny', 'unavailable', 'ok'] as const;
 export type Result = (typeof RESULTS)[number];
 
 /** Which reasons are valid with which result; any other pair is a protocol error. */
@@ -30,13 +30,17 @@ export const REASONS_BY_RESULT = {
     'model-mismatch',
     'internal-error',
     'shutting-down',
+    'locked-out',
   ],
+  // The answer to a `reset` (a lockout counter cleared); never an answer to an authentication request.
+  ok: ['reset'],
 } as const satisfies Record<Result, readonly string[]>;
 
 export type AllowReason = (typeof REASONS_BY_RESULT.allow)[number];
 export type DenyReason = (typeof REASONS_BY_RESULT.deny)[number];
 export type UnavailableReason = (typeof REASONS_BY_RESULT.unavailable)[number];
-export type Reason = AllowReason | DenyReason | UnavailableReason;
+export type OkReason = (typeof REASONS_BY_RESULT.ok)[number];
+export type Reason = AllowReason | DenyReason | UnavailableReason | OkReason;
 export type ReasonFor<R extends Result> = (typeof REASONS_BY_RESULT)[R][number];
 
 export interface Request {
@@ -53,6 +57,18 @@ export interface Request {
   deadlineMs: number;
 }
 
+/**
+ * Client → server: "this user just authenticated another way (a password)", which clears the user's lockout
+ * counter. Only a uid 0 peer may send it (src/policy); the PAM module sends it from its account phase.
+ */
+export interface Reset {
+  type: 'reset';
+  /** PAM user name, 1..256 bytes. */
+  user: string;
+  /** PAM_SERVICE (or `facegate-unlock` from the CLI), 1..256 bytes; logged. */
+  service: string;
+}
+
 export interface Event {
   type: 'event';
   event: EventCode;
@@ -61,8 +77,9 @@ export interface Event {
 export type Answer =
   | { type: 'answer'; result: 'allow'; reason: AllowReason }
   | { type: 'answer'; result: 'deny'; reason: DenyReason }
-  | { type: 'answer'; result: 'unavailable'; reason: UnavailableReason };
+  | { type: 'answer'; result: 'unavailable'; reason: UnavailableReason }
+  | { type: 'answer'; result: 'ok'; reason: OkReason };
 
-export type Message = Request | Event | Answer;
+export type Message = Request | Reset | Event | Answer;
 
 export const MAX_DEADLINE_MS = 600_000;

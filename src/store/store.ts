@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { LockoutTable } from './lockout.js';
 import { checkUserName } from './username.js';
 
 /** The embedder a template was made with: templates only match live embeddings of the same network file. */
@@ -57,6 +58,12 @@ const MIGRATIONS: readonly string[] = [
      vector BLOB NOT NULL CHECK (length(vector) = dim * 4)
    );
    CREATE INDEX templates_face ON templates(face_id);`,
+  // Lockout counters (src/store/lockout.ts); keyed by login name like the templates.
+  `CREATE TABLE lockout (
+     user TEXT PRIMARY KEY,
+     failures INTEGER NOT NULL CHECK (failures >= 0),
+     updated INTEGER NOT NULL
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -73,6 +80,8 @@ export function checkLabel(label: string): string {
 
 export interface OpenOptions {
   readonly?: boolean;
+  /** Clock for the lockout counters (tests); Date.now by default. */
+  now?: () => number;
 }
 
 /**
@@ -80,10 +89,16 @@ export interface OpenOptions {
  * temp dir). Vectors are little-endian float32 BLOBs and never leave this module except to the matcher.
  */
 export class TemplateStore {
+  /** Failed-attempt counters per user (docs/lockout.md). */
+  readonly lockout: LockoutTable;
+
   private constructor(
     private readonly db: Database,
     readonly file: string,
-  ) {}
+    now: () => number,
+  ) {
+    this.lockout = new LockoutTable(db, now);
+  }
 
   static open(file: string, opts: OpenOptions = {}): TemplateStore {
     if (!opts.readonly) prepareFile(file);
@@ -105,7 +120,7 @@ export class TemplateStore {
       db.close();
       throw err;
     }
-    return new TemplateStore(db, file);
+    return new TemplateStore(db, file, opts.now ?? Date.now);
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import type { FrameLiveness, LivenessJudge, LivenessTrack } from '../../src/live
 import type { WindowSummary } from '../../src/liveness/fusion.js';
 
 /** A frame at this grey level matches the fake engine's enrolled face but is a "photo". */
-export const PHOTO_LEVEL = 199;
+export const PHOTO_LEVEL = 198;
 
 class FakeTrack implements LivenessTrack {
   last: FrameLiveness | null = null;

@@ -1,13 +1,13 @@
 // Runs the real PAM module in a real libpam stack without root (pam/build/fg-pam-run with a private service
 // dir, or pamtester under pam_wrapper) against a scripted fake daemon on a temporary socket. Shared by
 // test/pam-*.test.ts and bench/pam-latency.ts; kept out of test/ because node --test runs every file there.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { FrameReader, ProtocolError, type Request } from '../../src/protocol/index.js';
+import { FrameReader, ProtocolError, encodeAnswer, type Request, type Reset } from '../../src/protocol/index.js';
 
 export const PAM_DIR = path.join(PACKAGE_ROOT, 'pam');
 export const MODULE_PATH = path.join(PAM_DIR, 'build', 'pam_facegate.so');
@@ -66,6 +66,8 @@ export type Script = (req: Request, sock: net.Socket) => void | Promise<void>;
 export class FakeDaemon {
   connections = 0;
   requests: Request[] = [];
+  /** Reset frames received (the module's account phase), answered ok/reset. */
+  resets: Reset[] = [];
   errors: ProtocolError[] = [];
   private server: net.Server;
   private sockets = new Set<net.Socket>();
@@ -95,6 +97,11 @@ export class FakeDaemon {
     sock.on('data', (chunk) => {
       try {
         for (const req of reader.push(chunk)) {
+          if (req.type === 'reset') {
+            this.resets.push(req);
+            sock.end(encodeAnswer('ok', 'reset'));
+            continue;
+          }
           if (req.type !== 'request') throw new ProtocolError('unexpected-type', req.type);
           this.requests.push(req);
           void Promise.resolve(this.script(req, sock)).catch(() => sock.destroy());
@@ -138,8 +145,15 @@ export interface PamOptions {
   extraLines?: string[];
   /** Control field for pam_facegate (default 'required', so the stack result is the module's code). */
   control?: string;
-  /** Operation (default auth). */
-  operation?: 'auth' | 'acct' | 'setcred' | 'session';
+  /** Operation (default auth); 'login' is auth then, on success, the account phase in the same handle. */
+  operation?: 'auth' | 'acct' | 'login' | 'setcred' | 'session';
+  /**
+   * Add the `greeter` option (default true). Tests run outside any logind session, where the module refuses
+   * every service that is not a greeter (docs/policy.md); set false to test that refusal.
+   */
+  greeter?: boolean;
+  /** daemon_user= to pass (default: the user running the tests, who runs the fake daemon); null: none. */
+  daemonUser?: string | null;
   /** Run under valgrind with these arguments. */
   valgrind?: string[];
   /** Pass PAM_SILENT (fg-pam-run only). */
@@ -151,12 +165,21 @@ export function tempDir(prefix = 'fg-pam-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-const PAM_TYPE = { auth: 'auth', acct: 'account', setcred: 'auth', session: 'session' } as const;
+const PAM_TYPE = { auth: 'auth', acct: 'account', login: 'auth', setcred: 'auth', session: 'session' } as const;
+
+/** The module arguments a test gets: its own, plus greeter and daemon_user unless it opted out. */
+export function moduleArgs(o: Pick<PamOptions, 'args' | 'greeter' | 'daemonUser'>): string[] {
+  const args = [...o.args];
+  if (o.greeter !== false && !args.includes('greeter')) args.push('greeter');
+  const du = o.daemonUser === undefined ? os.userInfo().username : o.daemonUser;
+  if (du !== null && !args.some((a) => a.startsWith('daemon_user='))) args.push(`daemon_user=${du}`);
+  return args;
+}
 
 function serviceDir(o: PamOptions, service: string): string {
   const dir = tempDir('fg-pamsvc-');
   const type = PAM_TYPE[o.operation ?? 'auth'];
-  const lines = [`${type} ${o.control ?? 'required'} ${MODULE_PATH} ${o.args.join(' ')}`, ...(o.extraLines ?? [])];
+  const lines = [`${type} ${o.control ?? 'required'} ${MODULE_PATH} ${moduleArgs(o).join(' ')}`, ...(o.extraLines ?? [])];
   fs.writeFileSync(path.join(dir, service), lines.join('\n') + '\n');
   return dir;
 }
@@ -250,7 +273,7 @@ export async function runPamtester(o: PamOptions & { service: string }): Promise
   const items: string[] = [];
   if (o.rhost !== undefined) items.push('-I', `rhost=${o.rhost}`);
   if (o.tty !== undefined) items.push('-I', `tty=${o.tty}`);
-  const op = { auth: 'authenticate', acct: 'acct_mgmt', setcred: 'setcred', session: 'open_session' }[o.operation ?? 'auth'];
+  const op = { auth: 'authenticate', acct: 'acct_mgmt', login: 'authenticate', setcred: 'setcred', session: 'open_session' }[o.operation ?? 'auth'];
   const env = { ...process.env, LD_PRELOAD: findPamWrapper() ?? 'libpam_wrapper.so', PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: dir };
   // flock(1) serialises pamtester runs across test files (node --test runs files in parallel), which is what
   // pam_wrapper's shared /tmp/pam.X directories need; without flock, callers still must not overlap.
@@ -263,4 +286,35 @@ export async function runPamtester(o: PamOptions & { service: string }): Promise
   const line = all.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
   const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
   return { code, line, ...r };
+}
+
+/** A stand-in daemon in another process running as `user` (needs root): it answers allow to anything. */
+export interface ForeignDaemon {
+  socketPath: string;
+  /** Byte counts of what it received, one entry per frame read. */
+  received: number[];
+  stop(): void;
+}
+
+export async function startDaemonAs(user: string, parent: string): Promise<ForeignDaemon> {
+  const uid = Number(execFileSync('id', ['-u', user]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', user]).toString().trim());
+  fs.chmodSync(parent, 0o755);
+  const dir = fs.mkdtempSync(path.join(parent, 'as-'));
+  fs.chownSync(dir, uid, gid);
+  const socketPath = path.join(dir, 'facegate.sock');
+  const allow = encodeAnswer('allow', 'match').toString('hex');
+  const script = `const net=require('net');net.createServer(s=>{s.on('data',d=>{process.stdout.write('got '+d.length+'\\n');s.end(Buffer.from('${allow}','hex'))});s.on('error',()=>{});s.on('end',()=>s.end())}).listen(process.argv[1],()=>process.stdout.write('ready\\n'))`;
+  const child: ChildProcess = spawn(process.execPath, ['-e', script, socketPath], { uid, gid, stdio: ['ignore', 'pipe', 'inherit'] });
+  const received: number[] = [];
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      for (const l of d.toString().trim().split('\n')) {
+        if (l === 'ready') resolve();
+        else if (l.startsWith('got ')) received.push(Number(l.slice(4)));
+      }
+    });
+    child.once('exit', (c) => reject(new Error(`daemon as ${user} exited ${c}`)));
+  });
+  return { socketPath, received, stop: () => void child.kill() };
 }

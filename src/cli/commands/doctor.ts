@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { pamServiceProblems } from '../../policy/index.js';
 import { openCamera } from '../../camera/camera.js';
 import { listCameras } from '../../camera/probe.js';
 import { loadConfiguredLiveness } from '../../liveness/load.js';
@@ -115,14 +116,18 @@ async function checkLiveness(cfg: Config, pixelFormat: string | undefined): Prom
   return out;
 }
 
-function checkPam(): Check {
+function checkPam(cfg: Config | undefined): Check {
   const found = pamModuleDirs().map((d) => path.join(d, 'pam_facegate.so')).find((f) => fs.existsSync(f));
   if (!found) return { name: 'pam module', status: 'fail', detail: `pam_facegate.so not in ${pamModuleDirs().join(', ')}: run scripts/install.sh` };
   let users: string[] = [];
+  const problems: string[] = [];
   try {
     users = fs.readdirSync('/etc/pam.d').filter((f) => {
       try {
-        return /^\s*auth\s+.*pam_facegate\.so/m.test(fs.readFileSync(path.join('/etc/pam.d', f), 'utf8'));
+        const text = fs.readFileSync(path.join('/etc/pam.d', f), 'utf8');
+        if (!/^\s*auth\s+.*pam_facegate\.so/m.test(text)) return false;
+        if (cfg) problems.push(...pamServiceProblems(f, text, cfg));
+        return true;
       } catch {
         return false;
       }
@@ -130,6 +135,7 @@ function checkPam(): Check {
   } catch {
     // no /etc/pam.d
   }
+  if (users.length && problems.length) return { name: 'pam module', status: 'warn', detail: `${found}; used by ${users.join(', ')}; ${problems.join('; ')}` };
   return users.length
     ? { name: 'pam module', status: 'ok', detail: `${found}; used by ${users.join(', ')}` }
     : { name: 'pam module', status: 'warn', detail: `${found} installed but no /etc/pam.d service uses it yet (see README)` };
@@ -173,7 +179,7 @@ export function registerDoctor(program: Command): void {
         const cam = await checkCamera(cfg);
         checks.push(checkDb(cfg), cam.check, ...(await checkLiveness(cfg, cam.pixelFormat)));
       }
-      checks.push(checkPam());
+      checks.push(checkPam(cfg));
       if (cfg) checks.push(await checkService(cfg));
       const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
       for (const c of checks) say(opts, `${mark[c.status]}  ${c.name.padEnd(14)} ${c.detail}`);

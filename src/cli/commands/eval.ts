@@ -5,7 +5,10 @@ import { listDataset, limitDataset } from '../../eval/dataset.js';
 import { EmbeddingCache } from '../../eval/embeddings.js';
 import { FUSION, evaluateDataset, evaluateLfw, rocSeries, type EvalOutput, type EvalReport, type EvalSettings } from '../../eval/evaluate.js';
 import { readLfwPairs } from '../../eval/lfw-pairs.js';
+import { summariseAttempts, type AttemptSummary } from '../../eval/attempts.js';
 import { countAbove, operatingPoint, sortDescending } from '../../eval/metrics.js';
+import { defaultConfig } from '../../config/config.js';
+import type { AttemptRule } from '../../match/attempt-rule.js';
 import { pipelineSource } from '../../eval/pipeline-source.js';
 import { rocSvg } from '../../eval/roc-svg.js';
 import {
@@ -50,7 +53,21 @@ interface EvalCliOptions {
   perIdentity?: number;
   fusionWeight: number;
   writeCalibration?: string;
+  sequences?: boolean;
+  attemptFrames?: number;
 }
+
+/**
+ * Frames the daemon scores in one attempt by default: verify.timeout at the camera's usual 30 fps. Datasets have
+ * far fewer images per person, so attempts are capped by what each identity has (reported as
+ * frames_genuine_max / frames_impostor_max).
+ */
+export function defaultAttemptFrames(): number {
+  return Math.round(defaultConfig().verify.timeout * CAMERA_FPS);
+}
+const CAMERA_FPS = 30;
+/** Window sizes reported besides the default. */
+const EXTRA_ATTEMPT_FRAMES = [5, 10];
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -66,6 +83,7 @@ function weight(v: string): number {
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(2)} %`);
 const num = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
+const sci = (x: number): string => (Number.isNaN(x) ? 'n/a' : x === 0 ? '0' : x.toExponential(2));
 
 export function formatReport(r: EvalReport): string {
   const lines: string[] = [];
@@ -99,6 +117,17 @@ export function formatReport(r: EvalReport): string {
       );
     }
   }
+  if (r.pairs?.shipped) {
+    const p = r.pairs.shipped;
+    lines.push(`pairs at the shipped threshold ${num(p.threshold)}: FAR ${sci(p.far)} (${p.false_accepts}), FRR ${pct(p.frr)} (${p.false_rejects})`);
+  }
+  const attempts = [...(r.unlock?.attempt ? [r.unlock.attempt] : []), ...Object.values(r.unlock?.attempt_frames ?? {})];
+  for (const a of attempts) {
+    lines.push(
+      `attempts of ${a.frames} frames (at most ${a.frames_genuine_max} genuine / ${a.frames_impostor_max} impostor in this data), ${a.rule} at ${num(a.threshold)}: ` +
+        `FRR ${pct(a.frr)} (${a.false_rejects}/${a.genuine}), FAR ${sci(a.far)} (${a.false_accepts}/${a.impostor}, 95 % upper bound ${sci(a.far_upper95)})`,
+    );
+  }
   if (r.lfw) {
     lines.push(`lfw: ${r.lfw.pairs} pairs, ${r.lfw.folds.length}-fold accuracy ${pct(r.lfw.accuracy)} ± ${pct(r.lfw.std)}`);
     if (r.lfw.missing.length) lines.push(`  ${r.lfw.missing.length} images named in the pairs file are missing (their pairs count as "different")`);
@@ -118,31 +147,53 @@ function writeCalibration(file: string, out: EvalOutput, opts: EvalCliOptions, s
   if (!u) throw new Error('--write-calibration needs the unlock protocol (not --pairs)');
   const g = sortDescending(u.genuine);
   const im = sortDescending(u.impostor);
-  const thresholds: Record<string, number> = {};
-  for (const far of CALIBRATION_FARS) {
-    const op = operatingPoint(g, im, far);
-    if (op) thresholds[farKey(far)] = op.threshold;
-  }
+  const thresholdsOf = (gen: Float64Array, imp: Float64Array): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const far of CALIBRATION_FARS) {
+      const op = operatingPoint(gen, imp, far);
+      if (op) out[farKey(far)] = op.threshold;
+    }
+    return out;
+  };
+  const thresholds = thresholdsOf(g, im);
+  const p = out.scores.pairs;
+  const pairsThresholds = p ? thresholdsOf(sortDescending(p.genuine), sortDescending(p.impostor)) : {};
   const command = [
     'facegate eval',
     `--dataset ${displayDataset(opts.dataset)}`,
     `--model ${opts.model}`,
     opts.cropped ? '--cropped' : '',
+    opts.sequences ? '--sequences' : '',
     `--write-calibration ${path.relative(process.cwd(), path.resolve(file))}`,
   ]
     .filter(Boolean)
     .join(' ');
   let existing: CalibrationTable | null = null;
   if (fs.existsSync(file)) existing = validateCalibration(JSON.parse(fs.readFileSync(file, 'utf8')), file);
-  const table = mergeCalibration(existing, opts.model, sha, scoring, path.basename(path.resolve(opts.dataset)), {
-    protocol: 'unlock',
-    genuine: g.length,
-    impostor: im.length,
-    thresholds,
-    command,
-  });
+  const table = mergeCalibration(
+    existing,
+    opts.model,
+    sha,
+    scoring,
+    calibrationSourceName(opts.dataset),
+    { protocol: 'unlock', genuine: g.length, impostor: im.length, thresholds, pairs_thresholds: pairsThresholds, command },
+    shippedRule(),
+  );
   fs.writeFileSync(file, JSON.stringify(table, null, 2) + '\n');
   return table;
+}
+
+/** The rule the daemon decides with by default; calibration tables are written for it. */
+function shippedRule(): AttemptRule {
+  const v = defaultConfig().verify;
+  return { kind: v.rule, frames: v.rule_frames };
+}
+
+/** `nuaa-dev/live` is named by both parts so it cannot collide with another dataset's `live` folder. */
+function calibrationSourceName(dir: string): string {
+  const abs = path.resolve(dir);
+  const base = path.basename(abs);
+  return base === 'live' || base === 'print' ? `${path.basename(path.dirname(abs))}/${base}` : base;
 }
 
 function scoringOf(opts: EvalCliOptions): CalibrationScoring {
@@ -181,6 +232,46 @@ function addCalibratedCheck(out: EvalOutput, opts: EvalCliOptions): void {
     atFar[farKey(far)] = { threshold: t, frr: (g.length - ta) / g.length, far: fa / im.length, false_rejects: g.length - ta, false_accepts: fa };
   }
   out.report.calibrated = { table: path.join(calibrationDir(), `${opts.model}.json`), at_far: atFar };
+  addShipped(out, table);
+}
+
+/**
+ * The shipped operating point: the table's threshold at the default verify.target_far with the shipped attempt
+ * rule, applied to the pairs (per image) and to the attempt protocol.
+ */
+function addShipped(out: EvalOutput, table: CalibrationTable): void {
+  let threshold: number;
+  try {
+    threshold = thresholdFromTable(table, defaultConfig().verify.target_far);
+  } catch {
+    return;
+  }
+  const rule = shippedRule();
+  const p = out.scores.pairs;
+  if (p && out.report.pairs) {
+    const fa = countAbove(sortDescending(p.impostor), threshold);
+    const ta = countAbove(sortDescending(p.genuine), threshold);
+    out.report.pairs.shipped = {
+      threshold,
+      far: fa / p.impostor.length,
+      frr: (p.genuine.length - ta) / p.genuine.length,
+      false_accepts: fa,
+      false_rejects: p.genuine.length - ta,
+    };
+  }
+  const attempts = out.scores.attempts;
+  if (!attempts || !out.report.unlock) return;
+  const byFrames: Record<string, AttemptSummary> = {};
+  for (const [w, sets] of attempts) {
+    const s = summariseAttempts(sets, rule, threshold);
+    if (w === defaultAttemptFramesFor(out)) out.report.unlock.attempt = s;
+    else byFrames[String(w)] = s;
+  }
+  out.report.unlock.attempt_frames = byFrames;
+}
+
+function defaultAttemptFramesFor(out: EvalOutput): number {
+  return [...(out.scores.attempts?.keys() ?? [])][0]!;
 }
 
 async function runEval(opts: EvalCliOptions): Promise<void> {
@@ -193,8 +284,11 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
     gallery: opts.gallery,
     fusionModels,
     fusionWeight: opts.fusionWeight,
+    sequences: Boolean(opts.sequences),
+    // The first is the default W (unlock.attempt); the others are reported under unlock.attempt_frames.
+    attemptFrames: [...new Set([opts.attemptFrames ?? defaultAttemptFrames(), ...EXTRA_ATTEMPT_FRAMES])],
   };
-  const extra = { cropped: Boolean(opts.cropped), landmarker: opts.landmarker, flip_tta: opts.flip };
+  const extra = { cropped: Boolean(opts.cropped), sequences: Boolean(opts.sequences), landmarker: opts.landmarker, flip_tta: opts.flip };
   // Validate the inputs before spending seconds loading models.
   const pairs = opts.pairs ? readLfwPairs(opts.pairs) : undefined;
   const ds = pairs ? undefined : limitDataset(listDataset(opts.dataset), opts.identities ?? opts.limit, opts.perIdentity);
@@ -248,6 +342,8 @@ export function registerEval(program: Command): void {
     .option('--per-identity <n>', 'only the first N images of each person', positiveInt)
     .option('--fusion-weight <w>', 'weight of face-api in --model fusion', weight, 0.5)
     .option('--write-calibration <file>', 'add this dataset\'s unlock thresholds to a calibration table (JSON)')
+    .option('--sequences', 'images are video frames named SEQUENCE-FRAME.ext: enrol from one recording, probe with the others')
+    .option('--attempt-frames <n>', `attempt protocol: frames per attempt (default ${defaultAttemptFrames()}: verify.timeout at ${CAMERA_FPS} fps)`, positiveInt)
     .action(async (opts: EvalCliOptions) => {
       await runEval(opts);
     });

@@ -1,3 +1,4 @@
+import { describeRule } from '../../match/attempt-rule.js';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { CameraManager } from '../../auth/camera-manager.js';
@@ -74,7 +75,7 @@ export function registerTest(program: Command): void {
         } catch (err) {
           throw new CliError(`camera: ${(err as Error).message}`);
         }
-        say(opts, `Testing ${user} with ${engine.models[0]!.id} at target FAR ${cfg.verify.target_far} (threshold ${matcher.threshold.toFixed(4)}), camera ${cfg.camera.device}`);
+        say(opts, `Testing ${user} with ${engine.models[0]!.id} at target FAR ${cfg.verify.target_far} (threshold ${matcher.threshold.toFixed(4)}, rule: ${describeRule({ kind: cfg.verify.rule, frames: cfg.verify.rule_frames })}), camera ${cfg.camera.device}`);
         let runRes;
         try {
           runRes = await verifyFace({
@@ -102,6 +103,7 @@ export function registerTest(program: Command): void {
             model: engine.models[0]!.id,
             target_far: cfg.verify.target_far,
             threshold: matcher.threshold,
+            rule: { kind: cfg.verify.rule, frames: cfg.verify.rule_frames },
             result,
             reason,
             ms,
