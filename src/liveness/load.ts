@@ -43,6 +43,12 @@ export async function loadLiveness(cfg: LivenessConfig, opts: { loadPad: () => P
       throw new Error(`calibration/liveness.json was fitted for PAD model ${cal.pad_model_sha256?.slice(0, 12)}…, not ${pad.sha256.slice(0, 12)}…; re-run "facegate eval-pad --write-calibration"`);
     }
   }
+  if (pad) {
+    // The first ONNX Runtime inference pays for allocations (tens of ms); pay it at start, not on the first unlock.
+    const blank = { width: 64, height: 64, channels: 3 as const, data: new Uint8Array(64 * 64 * 3).fill(128) };
+    const landmarks = Array.from({ length: 68 }, (_, i) => ({ x: 16 + (i % 9) * 4, y: 16 + Math.floor(i / 9) * 4 }));
+    await pad.score({ image: blank, box: { x: 12, y: 12, width: 40, height: 40 }, landmarks });
+  }
   const checker = new LivenessChecker(pad, params, cfg.ir_gate);
   return { checker, calibration: cal, close: async () => pad?.close() };
 }
