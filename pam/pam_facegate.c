@@ -29,8 +29,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-#include <systemd/sd-login.h>
-
+#include "logind.h"
 #include "policy.h"
 #include "protocol.h"
 
@@ -129,33 +128,20 @@ static bool parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
 	return true;
 }
 
-/* What logind says about this process (the PAM application: sudo, login, a lock screen). */
-static enum fg_session own_session(void)
-{
-	char *id = NULL;
-	int r = sd_pid_get_session(0, &id);
-	if (r == -ENODATA || r == -ENXIO)
-		return FG_SESSION_NONE;
-	if (r < 0 || id == NULL) {
-		free(id);
-		return FG_SESSION_ERROR;
-	}
-	r = sd_session_is_remote(id);
-	free(id);
-	if (r < 0)
-		return FG_SESSION_ERROR;
-	return r > 0 ? FG_SESSION_REMOTE : FG_SESSION_LOCAL;
-}
-
 /* A face in front of this machine's camera proves nothing about a user logged in from elsewhere. The rule
- * (pam/policy.c) is the daemon's too; this copy only saves the round trip. */
+ * (pam/policy.c) is the daemon's too; this copy only saves the round trip. When this process is in no session
+ * (a desktop terminal started as a user unit), the user whose sessions decide is this process's real uid: the
+ * person who typed (sudo's and su's invoker), not PAM_USER (su's target, or root under sudo's rootpw). */
 static bool is_remote(pam_handle_t *pamh, const char *rhost, const struct options *o)
 {
-	enum fg_session session = own_session();
-	enum fg_locality l = fg_classify(rhost, session, o->greeter);
+	enum fg_session session = fg_own_session();
+	bool ask_user = rhost[0] == '\0' && session == FG_SESSION_NONE && !o->greeter;
+	enum fg_user user = ask_user ? fg_user_sessions(getuid()) : FG_USER_ERROR;
+	enum fg_locality l = fg_classify(rhost, session, o->greeter, user);
 	if (l != FG_LOCAL && o->debug)
-		pam_syslog(pamh, LOG_DEBUG, "%s (rhost \"%.64s\", session %s%s): skipped", fg_locality_name(l), rhost,
-			   fg_session_name(session), o->greeter ? ", greeter" : "");
+		pam_syslog(pamh, LOG_DEBUG, "%s (rhost \"%.64s\", session %s, uid %u sessions %s%s): skipped",
+			   fg_locality_name(l), rhost, fg_session_name(session), (unsigned)getuid(),
+			   ask_user ? fg_user_name(user) : "unread", o->greeter ? ", greeter" : "");
 	return l != FG_LOCAL;
 }
 

@@ -18,7 +18,7 @@ import { CameraError, meanBrightness, openCamera, type Camera, type Frame } from
 import { encodeEvent, encodeRequest, encodeReset, FrameReader, type Answer, type EventCode, type Message } from '../src/protocol/index.js';
 import { TemplateStore } from '../src/store/store.js';
 import { FakeLiveness, PHOTO_LEVEL } from './helpers/fake-liveness.js';
-import type { SessionState } from '../src/policy/index.js';
+import type { SessionState, UserState } from '../src/policy/index.js';
 import type { RawImage } from '../src/vision/types.js';
 
 const MODEL = { id: 'fake', sha256: 'f'.repeat(64) };
@@ -60,6 +60,8 @@ interface Harness {
   camera: CameraManager;
   store: TemplateStore;
   engine: FakeEngine;
+  /** How often the server read the invoking user's sessions. */
+  userReads: { n: number };
   config: Config;
   logs: string[];
   stop(): Promise<void>;
@@ -73,6 +75,7 @@ async function start(
     peerUid?: number;
     opener?: CameraOpener;
     session?: SessionState;
+    user?: UserState;
     now?: () => number;
     db?: string;
   } = {},
@@ -92,6 +95,7 @@ async function start(
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(`replay:${cam}?fps=30`, config.camera.idle_close * 1000, log, opts.opener);
   const engine = new FakeEngine();
+  const userReads = { n: 0 };
   const server = new FacegateServer({
     config,
     store,
@@ -101,6 +105,11 @@ async function start(
     log,
     // The test runner is in no logind session: the callers here count as local unless a test says otherwise.
     sessionOf: () => opts.session ?? 'local',
+    // The invoking user's sessions, read only for a caller in none: 'none' (no active seat session) by default.
+    userSessionsOf: () => {
+      userReads.n++;
+      return opts.user ?? 'none';
+    },
     ...(opts.userName ? { userName: opts.userName } : {}),
     ...(opts.peerUid !== undefined ? { peerCred: () => ({ pid: 1, uid: opts.peerUid!, gid: opts.peerUid! }) } : {}),
   });
@@ -113,6 +122,7 @@ async function start(
     camera,
     store,
     engine,
+    userReads,
     config,
     logs,
     async stop() {
@@ -522,6 +532,35 @@ test('the caller\'s logind session decides: remote or none is refused before the
   }
 });
 
+
+test('a caller in no session (a desktop terminal) is local only if its user is at a seat and nowhere remote', async () => {
+  for (const [session, user, service, rhost, want, why] of [
+    ['none', 'local', 'sudo', '', 'allow', null],
+    ['none', 'remote', 'sudo', '', 'remote-session', 'user-remote'],
+    ['none', 'none', 'sudo', '', 'remote-session', 'no-session'],
+    ['none', 'error', 'sudo', '', 'remote-session', 'no-session'],
+    ['error', 'local', 'sudo', '', 'remote-session', 'no-session'],
+    ['none', 'local', 'sudo', '127.0.0.1', 'remote-session', 'remote-host'],
+    ['none', 'remote', 'gdm-password', '', 'allow', null],
+  ] as const) {
+    const h = await start([200], { session, user });
+    try {
+      const { answer } = await ask(h, { service, rhost });
+      const label = `${session} ${user} ${service} ${rhost}`;
+      assert.equal(answer.result === 'allow' ? 'allow' : answer.reason, want, label);
+      // Read only where they decide: a caller in none, no rhost, not a greeter.
+      assert.equal(h.userReads.n, session === 'none' && rhost === '' && service === 'sudo' ? 1 : 0, `${label}: user sessions read`);
+      if (why !== null) {
+        assert.equal(h.camera.opens, 0, `${label}: camera opened`);
+        const line = h.logs.find((l) => l.includes('reason=remote-session')) ?? '';
+        assert.match(line, new RegExp(`why=${why} session=${session} greeter=0`), label);
+        if (h.userReads.n > 0) assert.match(line, new RegExp(`user=${user}`), label);
+      }
+    } finally {
+      await h.stop();
+    }
+  }
+});
 test('services are off unless listed: the default allowlist, and a service added in the config', async () => {
   const h = await start([200, 200], { config: (c) => (c.services.enabled['my-locker'] = true) });
   try {

@@ -15,7 +15,7 @@ import { askDaemon } from '../src/daemon/client.js';
 import type { FaceEngine, FoundFace, UserMatcher } from '../src/auth/engine.js';
 import { createLogger } from '../src/daemon/log.js';
 import { FacegateServer } from '../src/daemon/server.js';
-import { mayAskFor, sessionOfPid } from '../src/policy/index.js';
+import { classifyLocality, mayAskFor, sessionOfPid, userSessionsOfPid } from '../src/policy/index.js';
 import { BUS_NAME, ERRORS, INTERFACE, OBJECT_PATH } from '../src/dbus/api.js';
 import { callFacegate, verifyOverDbus } from '../src/dbus/client.js';
 import { parseBusKind, startDbusService, type DbusHandle } from '../src/dbus/connect.js';
@@ -648,8 +648,10 @@ test('facegated --dbus session exports the API next to its socket; without a bus
   fs.writeFileSync(path.join(dir, 'config.toml'), '[services]\ndbus = true\n');
   const args = ['--config', path.join(dir, 'config.toml'), '--db', path.join(dir, 'f.db'), '--socket', path.join(dir, 's.sock'), '--camera', `replay:${cam}`];
   // The real daemon applies the local rule to this process (docs/policy.md): outside a logind session, as on a
-  // CI runner, that is remote-session; inside a local one the request gets as far as the templates.
-  const expect = sessionOfPid(process.pid) === 'local' ? 'no-templates' : 'remote-session';
+  // CI runner, that is remote-session unless this uid sits at a seat and nowhere remote; inside a local one the
+  // request gets as far as the templates.
+  const locality = classifyLocality({ rhost: '', session: sessionOfPid(process.pid), greeter: false, user: userSessionsOfPid(process.pid) });
+  const expect = locality === 'local' ? 'no-templates' : 'remote-session';
   try {
     const d = await startDaemon([...args, '--dbus', 'session'], { env: { DBUS_SESSION_BUS_ADDRESS: bus!.address } });
     const client = await connect(bus!.address);

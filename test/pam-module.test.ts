@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type net from 'node:net';
 import { encodeAnswer, encodeEvent, type Request } from '../src/protocol/index.js';
-import { sessionOfPid } from '../src/policy/index.js';
+import { classifyLocality, sessionOfPid, userSessionsOfPid } from '../src/policy/index.js';
+import { inLogindTree, logindNamespaceSkip, writeLogindTree, type LogindTree } from './helpers/logind-tree.js';
 import {
   FakeDaemon,
   MODULE_PATH,
@@ -244,12 +245,79 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
     script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
     // fg-pam-run is a child of this process, in the same cgroup: the TS lookup tells what the module will see.
     const session = sessionOfPid(process.pid);
+    const user = userSessionsOfPid(process.pid);
     const n = daemon.connections;
     const r = await runPam({ args: args(), greeter: false });
-    const want = session === 'local' ? 'PAM_SUCCESS' : 'PAM_AUTHINFO_UNAVAIL';
-    assert.equal(r.code, want, `session ${session}: ${r.line}`);
+    const want = classifyLocality({ rhost: '', session, greeter: false, user }) === 'local' ? 'PAM_SUCCESS' : 'PAM_AUTHINFO_UNAVAIL';
+    assert.equal(r.code, want, `session ${session}, user sessions ${user}: ${r.line}`);
     if (want !== 'PAM_SUCCESS') assert.equal(daemon.connections, n, 'the daemon was contacted');
     if (session !== 'remote') assert.equal((await runPam({ args: args('greeter') })).code, 'PAM_SUCCESS');
+  });
+
+  test('outside a session, the invoking uid\'s logind sessions decide (fake /run/systemd in a mount namespace)', { skip: logindNamespaceSkip() ?? false }, async () => {
+    script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
+    const me = process.getuid!();
+    const cases: [string, LogindTree['users'][number], string, string?][] = [
+      ['at the desktop, nowhere else', ['2'], 'PAM_SUCCESS'],
+      ['at a VT, with the user manager', ['3', 'm1'], 'PAM_SUCCESS'],
+      ['at the desktop and over SSH', ['2', 'c7'], 'PAM_AUTHINFO_UNAVAIL'],
+      ['at the desktop and over SSH through a localhost tunnel', ['2', 'c8'], 'PAM_AUTHINFO_UNAVAIL'],
+      ['at the desktop, an SSH login closing', ['2', 'c9'], 'PAM_AUTHINFO_UNAVAIL'],
+      ['only over SSH (systemd-run --user --pty, tmux as a user unit)', ['c7'], 'PAM_AUTHINFO_UNAVAIL'],
+      ['the desktop switched away from', ['5'], 'PAM_AUTHINFO_UNAVAIL'],
+      ['not logged in anywhere', null, 'PAM_AUTHINFO_UNAVAIL'],
+      ['a session file gone', ['2', '99'], 'PAM_AUTHINFO_UNAVAIL'],
+      ['at the desktop, but PAM_RHOST=localhost', ['2'], 'PAM_AUTHINFO_UNAVAIL', 'localhost'],
+    ];
+    const sessions: LogindTree['sessions'] = { '2': 'desktop', '3': 'vt', '5': 'desktopInactive', c7: 'ssh', c8: 'sshLocalhost', c9: 'sshClosing', m1: 'manager' };
+    for (const [what, ids, want, rhost] of cases) {
+      const root = writeLogindTree({ users: { [me]: ids }, sessions });
+      try {
+        const n = daemon.connections;
+        const r = await runPam({ args: args('debug'), greeter: false, wrap: inLogindTree(root), ...(rhost ? { rhost } : {}) });
+        assert.equal(r.code, want, `${what}: ${r.line}`);
+        assert.equal(daemon.connections, n + (want === 'PAM_SUCCESS' ? 1 : 0), `${what}: connections`);
+        // A greeter does not depend on them.
+        if (!rhost) assert.equal((await runPam({ args: args('greeter'), wrap: inLogindTree(root) })).code, 'PAM_SUCCESS', `${what}: greeter`);
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    }
+  });
+
+  test('a set-uid caller (sudo) is judged by its real uid\'s sessions, not by uid 0 or PAM_USER', { skip: logindNamespaceSkip() ?? false }, async () => {
+    script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
+    // A set-uid root copy of fg-pam-run started as nobody: real uid 65534, effective 0, as sudo run by a user.
+    const bin = tempDir('fg-suid-');
+    const suid = path.join(bin, 'fg-pam-run');
+    fs.copyFileSync(path.join(path.dirname(MODULE_PATH), 'fg-pam-run'), suid);
+    fs.chmodSync(suid, 0o4755);
+    fs.chmodSync(bin, 0o755);
+    fs.chmodSync(dir, 0o755);
+    fs.chmodSync(sock, 0o666);
+    const nobody = 65534;
+    const sessions: LogindTree['sessions'] = { '2': 'desktop', c7: 'ssh' };
+    try {
+      const cases: [LogindTree['users'], string][] = [
+        [{ 0: ['2'], [nobody]: ['2', 'c7'] }, 'PAM_AUTHINFO_UNAVAIL'],
+        [{ 0: ['c7'], [nobody]: ['2'] }, 'PAM_SUCCESS'],
+        [{ 0: ['2'], [nobody]: null }, 'PAM_AUTHINFO_UNAVAIL'],
+      ];
+      for (const [users, want] of cases) {
+        const root = writeLogindTree({ users, sessions });
+        try {
+          const wrap = [...inLogindTree(root), 'setpriv', `--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups'];
+          // PAM_USER root: su's target, or sudo with rootpw. It is not whose sessions count.
+          const r = await runPam({ args: args(), greeter: false, user: 'root', wrap, program: suid });
+          assert.equal(r.code, want, `${JSON.stringify(users)}: ${r.line}`);
+        } finally {
+          fs.rmSync(root, { recursive: true, force: true });
+        }
+      }
+    } finally {
+      fs.chmodSync(dir, 0o700);
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   test('the account phase reports a password success after a failed face attempt, and only then', async () => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { encodeAnswer, encodeEvent } from '../src/protocol/index.js';
+import { inLogindTree, logindNamespaceSkip, writeLogindTree } from './helpers/logind-tree.js';
 import { FakeDaemon, MODULE_PATH, buildModule, moduleArgs, pamSkipReason, runPam, startDaemonAs, tempDir, valgrindPath, type ForeignDaemon } from './helpers/pam-harness.js';
 
 const skip = pamSkipReason() ?? (valgrindPath() ? null : 'valgrind not installed');
@@ -12,6 +13,7 @@ const VALGRIND = ['--error-exitcode=99', '--leak-check=full', '--errors-for-leak
 let dir: string;
 const daemons: FakeDaemon[] = [];
 let foreign: ForeignDaemon | undefined;
+const trees: string[] = [];
 const PERMIT = ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib/security/pam_permit.so'].find((p) => fs.existsSync(p));
 
 before(async () => {
@@ -22,10 +24,11 @@ before(async () => {
 after(async () => {
   for (const d of daemons) await d.close();
   foreign?.stop();
+  for (const t of trees) fs.rmSync(t, { recursive: true, force: true });
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('valgrind: allow with progress, malformed answer, stall, no daemon, remote host, no session, account-phase reset, untrusted peer', { skip: skip ?? false }, async () => {
+test('valgrind: allow with progress, malformed answer, stall, no daemon, remote host, no session, the user\'s sessions, account-phase reset, untrusted peer', { skip: skip ?? false }, async () => {
   const start = async (name: string, script: Parameters<typeof FakeDaemon.start>[1]) => {
     const d = await FakeDaemon.start(path.join(dir, `${name}.sock`), script);
     daemons.push(d);
@@ -57,6 +60,21 @@ test('valgrind: allow with progress, malformed answer, stall, no daemon, remote 
     foreign = await startDaemonAs('nobody', dir);
     // getpwnam_r and the SO_PEERCRED refusal.
     runs.push(['untrusted peer', runPam({ args: [`socket=${foreign.socketPath}`, 'debug'], daemonUser: 'facegate', valgrind: VALGRIND }), 'PAM_AUTHINFO_UNAVAIL']);
+  }
+  if (!logindNamespaceSkip()) {
+    // The user-sessions path (sd_uid_get_sessions and each session's facts) on a fake /run/systemd: all read,
+    // a remote one among them, and a session file gone mid-list (the ids left unread must still be freed).
+    const me = process.getuid!();
+    const sessions = { '2': 'desktop', '3': 'vt', c7: 'ssh', m1: 'manager' } as const;
+    for (const [name, ids, want] of [
+      ['user at a seat', ['2', '3', 'm1'], 'PAM_SUCCESS'],
+      ['user also over SSH', ['2', 'c7', 'm1'], 'PAM_AUTHINFO_UNAVAIL'],
+      ['user session gone', ['2', '99', 'c7'], 'PAM_AUTHINFO_UNAVAIL'],
+    ] as const) {
+      const root = writeLogindTree({ users: { [me]: [...ids] }, sessions });
+      trees.push(root);
+      runs.push([name, runPam({ args: [ok, 'debug'], greeter: false, wrap: inLogindTree(root), valgrind: VALGRIND }), want]);
+    }
   }
   for (const [name, p, want] of runs) {
     const r = await p;

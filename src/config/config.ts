@@ -86,7 +86,9 @@ export interface ServicesConfig {
 export interface LocalConfig {
   /**
    * PAM services that run outside any logind session by design (login screens, lock screens started as user
-   * units). For these alone "no session" counts as local; their PAM line must also carry the `greeter` option.
+   * units). For these "no session" counts as local whatever the user's other sessions (for other services only
+   * when the invoking user is at a seat and logged in nowhere remote); their PAM line must also carry the
+   * `greeter` option.
    */
   greeters: string[];
 }

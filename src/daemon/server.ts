@@ -14,7 +14,7 @@ import {
   type Result,
   type ReasonFor,
 } from '../protocol/index.js';
-import { classifyLocality, isGreeter, mayAskFor, mayReset, sessionOfPid, type SessionState } from '../policy/index.js';
+import { classifyLocality, isGreeter, mayAskFor, mayReset, sessionOfPid, userSessionsOfPid, type SessionState, type UserState } from '../policy/index.js';
 import type { AttemptToken } from '../store/lockout.js';
 import { TemplateStore } from '../store/store.js';
 import { isValidUserName } from '../store/username.js';
@@ -46,6 +46,8 @@ export interface ServerDeps {
   userName?: (uid: number) => string | null;
   /** What logind says about the peer's process (src/policy/session.ts); injected for tests. */
   sessionOf?: (pid: number) => SessionState;
+  /** What logind says about the sessions of the peer process's real uid (src/policy/session.ts); for tests. */
+  userSessionsOf?: (pid: number) => UserState;
 }
 
 type AnswerFn = <R extends Result>(result: R, reason: ReasonFor<R>) => void;
@@ -257,8 +259,14 @@ export class FacegateServer {
     // The PAM module made the same check before connecting (pam/policy.c); this one covers every other client.
     const session = (this.deps.sessionOf ?? sessionOfPid)(cred.pid);
     const greeter = isGreeter(config, req.service);
-    const locality = classifyLocality({ rhost: req.rhost, session, greeter });
-    if (locality !== 'local') return done('unavailable', 'remote-session', { why: locality, session, greeter: greeter ? 1 : 0 });
+    // The user's sessions matter only for a caller in none (a desktop terminal started as a user unit), as in
+    // the module; the uid is the peer's real one (sudo's invoker), not SO_PEERCRED's effective uid 0.
+    const readUser = req.rhost === '' && session === 'none' && !greeter;
+    const user: UserState = readUser ? (this.deps.userSessionsOf ?? userSessionsOfPid)(cred.pid) : 'error';
+    const locality = classifyLocality({ rhost: req.rhost, session, greeter, user });
+    if (locality !== 'local') {
+      return done('unavailable', 'remote-session', { why: locality, session, greeter: greeter ? 1 : 0, user: readUser ? user : undefined });
+    }
     if (!serviceEnabled(config, req.service)) return done('unavailable', 'disabled');
     const lookup = store.templatesFor(req.user, engine.models);
     if (lookup.byModel.size === 0) {

@@ -47,7 +47,7 @@ export function listPadDataset(root: string): PadFrame[] {
       const dir = path.join(root, cls, subject);
       const files = fs
         .readdirSync(dir, { withFileTypes: true })
-        .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
+        .filter((e) => (e.isFile() || e.isSymbolicLink()) && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
         .map((e) => e.name)
         .sort(byName);
       for (const f of files) {

@@ -7,17 +7,19 @@ import { allowedFalseAccepts, equalErrorRate } from '../eval/metrics.js';
 import type { FacePipeline } from '../vision/pipeline.js';
 import { logisticToOnnx, scoreLogistic, trainLogistic, type LogisticModel } from './pad-classifier.js';
 import { extractPadFeatures, listPadDataset, loadPadPipeline, type FrameFeatures, type PadFrame } from './pad-dataset.js';
-import { PAD_FEATURES, padFeatureDim, type PadFeatureConfig } from './pad-features.js';
-import { PadModel, type PadInput } from './pad-model.js';
+import { PAD_FEATURES, type PadFeatureConfig } from './pad-features.js';
+import { PadModel, readPadCalibration, type PadInput } from './pad-model.js';
 
 /** Ridge penalty of the shipped model (chosen by LOSO: docs/pad-model.md). */
-export const PAD_LAMBDA = 0.001;
+export const PAD_LAMBDA = 0.01;
 
 /** BPCER operating points reported as `apcer_at_bpcer`. */
 export const PAD_BPCERS = ['0.01', '0.05'] as const;
 
 /** Scores one face; PadModel and the LOSO fold scorers share it. */
 export interface PadScorer {
+  /** Per-frame threshold: live iff score > threshold. */
+  readonly threshold: number;
   score(input: PadInput): Promise<number>;
 }
 
@@ -124,6 +126,8 @@ export function padFrameMetrics(frames: readonly ScoredFrame[], threshold: numbe
 
 export interface PadFolds {
   readonly subjects: readonly string[];
+  /** The threshold fold scorers carry: the shipped one (calibration/pad.json) unless given. */
+  readonly threshold: number;
   readonly frames: readonly PadFrame[];
   /** Out-of-fold score per frame (null: no face found). */
   readonly scores: readonly (number | null)[];
@@ -138,12 +142,15 @@ export interface TrainFoldsOptions {
   intraOpThreads?: number;
   lambda?: number;
   config?: PadFeatureConfig;
+  /** Threshold for the fold scorers (default: the shipped calibration/pad.json threshold). */
+  threshold?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
 /** Trains one PAD model per left-out subject of a CLASS/SUBJECT/SEQUENCE-FRAME.jpg data set. */
 export async function trainPadFolds(datasetDir: string, opts: TrainFoldsOptions = {}): Promise<PadFolds> {
   const frames = listPadDataset(datasetDir);
+  const threshold = opts.threshold ?? readPadCalibration().threshold;
   const own = opts.pipeline ? undefined : await loadPadPipeline(opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {});
   let features: FrameFeatures[];
   try {
@@ -160,6 +167,7 @@ export async function trainPadFolds(datasetDir: string, opts: TrainFoldsOptions 
   const cfg = opts.config ?? PAD_FEATURES;
   return {
     subjects: [...models.keys()],
+    threshold,
     frames,
     scores,
     foldFor(subject: string): Promise<PadScorer> {
@@ -169,7 +177,7 @@ export async function trainPadFolds(datasetDir: string, opts: TrainFoldsOptions 
       let p = loaded.get(subject);
       if (!p) {
         p = PadModel.fromBytes(logisticToOnnx(model), {
-          threshold: NaN,
+          threshold,
           config: cfg,
           ...(opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {}),
         });
@@ -184,4 +192,3 @@ export async function trainPadFolds(datasetDir: string, opts: TrainFoldsOptions 
   };
 }
 
-export { padFeatureDim };

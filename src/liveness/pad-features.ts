@@ -22,6 +22,8 @@ export type PadPlane = 'Y' | 'Cb' | 'Cr' | 'H' | 'S' | 'V';
 export const PAD_PLANES: readonly PadPlane[] = ['Y', 'Cb', 'Cr', 'H', 'S', 'V'];
 
 export interface PadFeatureConfig {
+  /** Bumped whenever the feature arithmetic changes, so a calibration made for older features is refused. */
+  version: number;
   /** Crop side in pixels. */
   size: number;
   /** dlib chip padding: fraction of the landmark template's extent added on each side (0.25 = recognition chip). */
@@ -35,8 +37,9 @@ export interface PadFeatureConfig {
 
 /** The features the shipped model uses (chosen by leave-subjects-out cross-validation: docs/pad-model.md). */
 export const PAD_FEATURES: Readonly<PadFeatureConfig> = Object.freeze({
+  version: 2,
   size: 64,
-  padding: 0.5,
+  padding: 0.2,
   planes: PAD_PLANES,
   radii: [1],
   sqrt: true,
@@ -105,16 +108,22 @@ export function colourPlanes(crop: RawImage, planes: readonly PadPlane[]): Map<P
     const r = d[j]!;
     const g = d[j + 1]!;
     const b = d[j + 2]!;
-    // BT.601 full-range YCbCr (JPEG's), integer-rounded.
-    if (Y) Y[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
-    if (Cb) Cb[i] = Math.min(255, Math.max(0, Math.round(128 - 0.168736 * r - 0.331264 * g + 0.5 * b)));
-    if (Cr) Cr[i] = Math.min(255, Math.max(0, Math.round(128 + 0.5 * r - 0.418688 * g - 0.081312 * b)));
+    // BT.601 full-range YCbCr (JPEG's) in 16-bit fixed point; the offsets keep the sums non-negative.
+    if (Y) Y[i] = (19595 * r + 38470 * g + 7471 * b + 32768) >> 16;
+    if (Cb) {
+      const v = (-11059 * r - 21709 * g + 32768 * b + 8421376) >> 16;
+      Cb[i] = v > 255 ? 255 : v;
+    }
+    if (Cr) {
+      const v = (32768 * r - 27439 * g - 5329 * b + 8421376) >> 16;
+      Cr[i] = v > 255 ? 255 : v;
+    }
     if (H || S || V) {
-      const max = Math.max(r, g, b);
-      const min = Math.min(r, g, b);
+      const max = r > g ? (r > b ? r : b) : g > b ? g : b;
+      const min = r < g ? (r < b ? r : b) : g < b ? g : b;
       const delta = max - min;
       if (V) V[i] = max;
-      if (S) S[i] = max === 0 ? 0 : Math.round((255 * delta) / max);
+      if (S) S[i] = max === 0 ? 0 : ((255 * delta + (max >> 1)) / max) | 0;
       if (H) {
         let h = 0;
         if (delta > 0) {
@@ -124,7 +133,7 @@ export function colourPlanes(crop: RawImage, planes: readonly PadPlane[]): Map<P
           if (h < 0) h += 6;
         }
         // Hue on 0..255 (wraps: 256 would be red again).
-        H[i] = Math.round((h / 6) * 256) & 255;
+        H[i] = ((h / 6) * 256 + 0.5) & 255;
       }
     }
   }

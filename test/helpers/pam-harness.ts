@@ -158,6 +158,10 @@ export interface PamOptions {
   valgrind?: string[];
   /** Pass PAM_SILENT (fg-pam-run only). */
   silent?: boolean;
+  /** A command prefix for fg-pam-run (and valgrind), e.g. logind-tree.ts's inLogindTree(). */
+  wrap?: string[];
+  /** Another copy of fg-pam-run to run (a set-uid one, to stand for sudo). */
+  program?: string;
 }
 
 /** A temp dir for sockets and service files. */
@@ -224,9 +228,11 @@ export async function timePam(o: PamOptions & { n: number }): Promise<{
   if (o.tty !== undefined) argv.push('-t', o.tty);
   if (o.silent) argv.push('-s');
   argv.push(service, o.user ?? 'alice');
-  const [cmd, args] = o.valgrind ? ['valgrind', [...o.valgrind, PAM_RUN_PATH, ...argv]] : [PAM_RUN_PATH, argv];
+  const program = o.program ?? PAM_RUN_PATH;
+  const inner = o.valgrind ? ['valgrind', ...o.valgrind, program, ...argv] : [program, ...argv];
+  const [cmd, ...args] = [...(o.wrap ?? []), ...inner] as [string, ...string[]];
   const t0 = performance.now();
-  const raw = await run(cmd, args as string[], process.env);
+  const raw = await run(cmd, args, process.env);
   const elapsedMs = performance.now() - t0;
   fs.rmSync(dir, { recursive: true, force: true });
   const calls = raw.stdout
