@@ -100,7 +100,7 @@ const [im, is] = meanSd(imp);
 out.push(`pairs: genuine ${gen.length}, impostor ${imp.length}, EER ${(100 * eer(gen, imp)).toFixed(2)} %, d' ${((gm - im) / Math.sqrt((gs * gs + is * is) / 2)).toFixed(3)}`);
 for (const far of [1e-3, 1e-4, 1e-5]) {
   const t = thrAtFar(imp, far);
-  out.push(`  TAR@FAR ${far}: ${t === null ? 'n/a' : (100 * (1 - frrAt(gen, t))).toFixed(2) + ' %'}`);
+  out.push(`  TAR@FAR ${far}: ${t === null ? 'n/a' : `${(100 * (1 - frrAt(gen, t))).toFixed(2)} %`}`);
 }
 // Unlock: gallery = mean of the first 5 normalised embeddings; probes = the rest; impostors = all other people's images.
 const ug: number[] = [];
@@ -117,7 +117,7 @@ ug.sort((a, b) => a - b);
 ui.sort((a, b) => b - a);
 for (const far of [1e-3, 1e-4, 1e-5]) {
   const t = thrAtFar(ui, far);
-  out.push(`unlock FRR@FAR ${far}: ${t === null ? 'n/a' : (100 * frrAt(ug, t)).toFixed(2) + ' %'} (genuine ${ug.length}, impostor ${ui.length})`);
+  out.push(`unlock FRR@FAR ${far}: ${t === null ? 'n/a' : `${(100 * frrAt(ug, t)).toFixed(2)} %`} (genuine ${ug.length}, impostor ${ui.length})`);
 }
 console.log(`${values.dataset} landmarker=${values.landmarker} detector=${values.detector} flip=${values.flip} box=${values['box-scale']}/${values['box-shift']} cropped=${values.cropped} embedder=${values.embedder} no-face=${noFace}`);
 console.log(out.join('\n'));

@@ -207,7 +207,7 @@ for (const p of pops) {
     if (s.image_false_accepts) log(`   subject ${s.subject} held out: threshold ${s.threshold.toFixed(4)}, ${s.image_false_accepts}/${s.images} of its impostor images accepted`);
   }
 }
-if (args.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 
 /** Every (gallery, impostor image) unlock score with who is who, in unlockScores' emission order. */
 function unlockPerGallery(p: Population): { gallery: number; probe: number; score: number }[] {

@@ -1,6 +1,8 @@
 // What the D-Bus front end adds to a verification: the same request (stand-in engine, warm replay camera,
 // allow on the first frame) through the Unix socket and through D-Bus on a private dbus-daemon, alternated, plus
 // a GetStatus round trip, timed by a client in another process. `npm run bench:dbus [-- --json] [-- --n 60]`.
+import { userNameOfUid } from '../src/daemon/peercred.js';
+import { lookupFromSync } from '../src/daemon/user-directory.js';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -107,14 +109,16 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(cam, '000.pgm'), Buffer.concat([Buffer.from('P5\n32 32\n255\n'), Buffer.alloc(1024, 200)]));
   const config = defaultConfig();
   config.camera.device = `replay:${cam}?fps=30`;
+  config.camera.allow_replay = true;
   config.services.enabled.dbus = true; // off by default (docs/config.md)
   const store = TemplateStore.open(path.join(dir, 'f.db'));
-  store.addFace('alice', 'default', [{ ...MODEL, vector: unit(200) }]);
+  store.addFace('alice', 'default', [{ ...MODEL, vector: unit(200) }], { uid: 1000 });
   const log = createLogger(() => {});
   // The camera stays open between requests, as on a warm daemon.
   const camera = new CameraManager(config.camera.device, 60_000, log);
-  // The bench process is in no logind session; the local rule is not what this measures.
-  const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log, sessionOf: () => 'local' });
+  // The bench process is in no logind session; the local rule is not what this measures. alice exists only in this bench's database: name-to-uid is faked, uid-to-name is real.
+  const users = lookupFromSync(userNameOfUid, (name) => (name === 'alice' ? 1000 : null));
+  const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log, users, sessionOf: () => 'local' });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   const handle = await startDbusService('session', { runner: server, store, models: engine.models, camera, config, log }, { busAddress: address });

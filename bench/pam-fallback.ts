@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildModule, pamSkipReason, runPam } from '../test/helpers/pam-harness.js';
-import { currentUser, e2eSkipReason, lfwIdentities, openTempDir, pointCamera, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { currentUser, e2eSkipReason, openTempDir, pointCamera, replayConfigToml, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { liveScenario } from '../test/helpers/fixtures.js';
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
@@ -36,10 +37,10 @@ async function main(): Promise<void> {
     if (!json) console.error(s);
   };
   try {
-    const [a, b] = lfwIdentities(8);
-    if (!a || !b) throw new Error('lfw-dev needs two identities with 8+ images');
-    const enrol = replayDir(dir, 'enrol', a.images.slice(0, 5));
-    const impostor = replayDir(dir, 'impostor', b.images);
+    // A live camera sequence and another person (nuaa-dev, or its frames in test/fixtures), as the e2e test uses.
+    const faces = liveScenario();
+    const enrol = replayDir(dir, 'enrol', faces.enrol);
+    const impostor = replayDir(dir, 'impostor', faces.impostor);
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);
     for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(empty, `${i}.pgm`), Buffer.concat([Buffer.from('P5\n640 480\n255\n'), Buffer.alloc(640 * 480, 110 + i)]));
@@ -47,13 +48,13 @@ async function main(): Promise<void> {
     const db = path.join(dir, 'facegate.db');
     const sock = path.join(dir, 'facegate.sock');
     const config = path.join(dir, 'config.toml');
-    fs.writeFileSync(config, '[camera]\nidle_close = 0\n');
+    fs.writeFileSync(config, replayConfigToml('idle_close = 0\n'));
     const en = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     if (en.code !== 0) throw new Error(`enroll failed: ${en.stdout}${en.stderr}`);
     const result: Record<string, { ms_p50: number; ms_max: number; results: Record<string, number> }> = {};
     for (const faceWait of [1, 0]) {
       // idle_close = 0: every request reopens the replay camera, so re-pointing the symlink switches scenes.
-      fs.writeFileSync(config, `[camera]\nidle_close = 0\n[verify]\ntimeout = 4\nface_wait = ${faceWait}\n`);
+      fs.writeFileSync(config, replayConfigToml('idle_close = 0\n', `[verify]\ntimeout = 4\nface_wait = ${faceWait}\n`));
       pointCamera(cam, empty);
       const daemon = await startDaemon(['--config', config, '--db', db, '--socket', sock, '--camera', `replay:${cam}?fps=30`]);
       try {

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildModule, pamSkipReason, runPam } from '../test/helpers/pam-harness.js';
-import { currentUser, e2eSkipReason, nuaaSequence, nuaaSkipReason, openTempDir, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { currentUser, e2eSkipReason, openTempDir, replayConfigToml, replayDir, runCli, startDaemon } from '../test/helpers/daemon-harness.js';
+import { liveScenario } from '../test/helpers/fixtures.js';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const runsArg = argv.indexOf('--runs');
   const runs = runsArg >= 0 ? Number(argv[runsArg + 1]) : 40;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
-  const skip = e2eSkipReason() ?? pamSkipReason() ?? nuaaSkipReason();
+  const skip = e2eSkipReason() ?? pamSkipReason();
   if (skip) {
     if (json) process.stdout.write(`${JSON.stringify({ skipped: skip })}\n`);
     else console.error(`bench:pam skipped: ${skip}`);
@@ -49,18 +50,17 @@ async function main(): Promise<void> {
   const dir = openTempDir('fg-bench-pam-');
   const user = currentUser();
   try {
-    // Subject 0001: enrolled from the first 5 frames of its first session, verified on its second session's live
-    // sequence (40 frames, looped by the replay camera).
-    const a = { name: 'nuaa-dev live/0001 s02p00g00' };
-    const enrol = replayDir(dir, 'enrol', nuaaSequence('live', '0001', 's01p00g00').slice(0, 5));
-    const genuine = replayDir(dir, 'genuine', nuaaSequence('live', '0001', 's02p00g00'));
+    // A live camera sequence, as the e2e test uses (nuaa-dev or its frames in test/fixtures).
+    const faces = liveScenario();
+    const enrol = replayDir(dir, 'enrol', faces.enrol);
+    const genuine = replayDir(dir, 'genuine', faces.genuine);
     const db = path.join(dir, 'facegate.db');
     const sock = path.join(dir, 'facegate.sock');
     const config = path.join(dir, 'config.toml');
     // The bench runs in no logind session: its PAM service is enabled and a greeter, as a login screen's is
     // (docs/policy.md); runPam passes the module's `greeter` option to match.
-    fs.writeFileSync(config, '[verify]\ntimeout = 4\n[services]\n"facegate-test" = true\n[local]\ngreeters = ["facegate-test"]\n');
-    log(`enrolling ${user} from nuaa-dev live/0001 s01p00g00 (5 frames)…`);
+    fs.writeFileSync(config, replayConfigToml('', '[verify]\ntimeout = 4\n[services]\n"facegate-test" = true\n[local]\ngreeters = ["facegate-test"]\n'));
+    log(`enrolling ${user} from nuaa-dev live/0001 (5 frames)…`);
     const en = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     if (en.code !== 0) throw new Error(`enroll failed: ${en.stdout}${en.stderr}`);
 
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
         ready_ms: Math.round(readyMs),
         ready_ms_daemon: daemon.readyMs,
         rss_mb: rssMb(daemon.proc.pid!),
-        identity: a.name,
+        identity: 'nuaa-dev live/0001',
         camera: 'replay 30 fps',
         liveness: 'on (shipped calibration)',
         // With liveness the decision needs a window of analysed frames (issue 6: p50 <= 400 ms, p95 <= 800 ms).

@@ -60,7 +60,6 @@ static const char *const event_text[FG_EV_COUNT] = {
 	[FG_EV_LOOKING] = "Looking for your face…",
 	[FG_EV_NO_FACE] = "No face detected",
 	[FG_EV_TOO_DARK] = "Too dark, face the camera",
-	[FG_EV_MULTIPLE_FACES] = "More than one face in view",
 	[FG_EV_TOO_FAR] = "Move closer to the camera",
 	[FG_EV_BLURRY] = "Hold still",
 	[FG_EV_RETRY] = "Face not recognised, trying again…",

@@ -14,7 +14,7 @@ static const char *const err_names[] = {
 	"duplicate-field", "missing-field", "bad-value", "unexpected-type",
 };
 static const char *const event_names[FG_EV_COUNT] = {
-	"queued", "looking", "no-face", "too-dark", "multiple-faces", "too-far", "blurry", "retry",
+	"queued", "looking", "no-face", "too-dark", "too-far", "blurry", "retry",
 };
 static const char *const result_names[FG_RESULT_COUNT] = { "allow", "deny", "unavailable", "ok" };
 static const char *const reason_names[FG_REASON_COUNT] = {

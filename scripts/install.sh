@@ -88,6 +88,8 @@ fi
 # 6b. D-Bus policy (only root owns org.facegate.Daemon) and bus activation through systemd (docs/dbus.md).
 install -D -m 0644 "$PREFIX/dbus/org.facegate.Daemon.conf" /usr/share/dbus-1/system.d/org.facegate.Daemon.conf
 install -D -m 0644 "$PREFIX/dbus/org.facegate.Daemon.service" /usr/share/dbus-1/system-services/org.facegate.Daemon.service
+# The API contract, where fprintd and others keep theirs, for client code generators.
+install -D -m 0644 "$PREFIX/dbus/org.facegate.Daemon.xml" /usr/share/dbus-1/interfaces/org.facegate.Daemon.xml
 if [ -d /run/systemd/system ]; then systemctl reload dbus 2>/dev/null || true; fi
 
 # 7. systemd units (node's real path substituted), enabled and (re)started.

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential pkg-config python3
   libpam0g-dev libpam-wrapper libpamtest0-dev pamtester
-  dbus valgrind clang
+  dbus valgrind clang clang-format
   libsystemd-dev libclang-rt-14-dev
 )
 

@@ -28,7 +28,7 @@ fi
 rm -f /etc/systemd/system/facegate.service /etc/systemd/system/facegate.socket
 [ -d /run/systemd/system ] && systemctl daemon-reload
 
-rm -f /usr/share/dbus-1/system.d/org.facegate.Daemon.conf /usr/share/dbus-1/system-services/org.facegate.Daemon.service
+rm -f /usr/share/dbus-1/system.d/org.facegate.Daemon.conf /usr/share/dbus-1/system-services/org.facegate.Daemon.service /usr/share/dbus-1/interfaces/org.facegate.Daemon.xml
 [ -d /run/systemd/system ] && { systemctl reload dbus 2>/dev/null || true; }
 
 rm -f /etc/udev/rules.d/70-facegate.rules

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { TemplateStore } from '../src/store/store.js';
+import { replayConfigToml } from './helpers/daemon-harness.js';
 
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -25,9 +26,9 @@ function setup(): { dir: string; db: string; cfg: string } {
   const db = path.join(dir, 'f.db');
   const store = TemplateStore.open(db);
   const m = { id: 'm', sha256: 'a'.repeat(64) };
-  store.addFace('alice', 'default', [{ ...m, vector: Float32Array.from([1, 0]) }]);
-  store.addFace('alice', 'glasses', [{ ...m, vector: Float32Array.from([0, 1]) }]);
-  store.addFace('bob', 'default', [{ ...m, vector: Float32Array.from([1, 1]) }]);
+  store.addFace('alice', 'default', [{ ...m, vector: Float32Array.from([1, 0]) }], { uid: 1000 });
+  store.addFace('alice', 'glasses', [{ ...m, vector: Float32Array.from([0, 1]) }], { uid: 1000 });
+  store.addFace('bob', 'default', [{ ...m, vector: Float32Array.from([1, 1]) }], { uid: 1001 });
   store.close();
   return { dir, db, cfg };
 }
@@ -127,10 +128,10 @@ test('doctor reports each check, fails on a bad config and a world-readable data
   try {
     fs.writeFileSync(cfg, '[verify]\nframes_neded = 2\n');
     const bad = await cli(['doctor', '--config', cfg, '--db', db, '--json']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'a bad config is exit 2, as README promises');
     const checks = JSON.parse(bad.stdout).checks as Array<{ name: string; status: string; detail: string }>;
     assert.match(checks.find((c) => c.name === 'config')!.detail, /verify\.frames_neded: unknown key/);
-    fs.writeFileSync(cfg, '');
+    fs.writeFileSync(cfg, replayConfigToml());
     fs.chmodSync(db, 0o644);
     const r = await cli(['doctor', '--config', cfg, '--db', db, '--camera', `replay:${path.join(dir, 'nope')}`, '--json']);
     const byName = Object.fromEntries((JSON.parse(r.stdout).checks as Array<{ name: string; status: string }>).map((c) => [c.name, c.status]));
@@ -149,13 +150,13 @@ test('doctor: liveness on with its calibration, and a warning when the config tu
     const cam = path.join(dir, 'cam');
     fs.mkdirSync(cam);
     fs.writeFileSync(path.join(cam, '0.pgm'), Buffer.concat([Buffer.from('P5\n8 8\n255\n'), Buffer.alloc(64, 100)]));
-    fs.writeFileSync(cfg, '');
+    fs.writeFileSync(cfg, '[camera]\nallow_replay = true\n');
     const on = await cli(['doctor', '--config', cfg, '--db', db, '--camera', `replay:${cam}`, '--json']);
     const checks = JSON.parse(on.stdout).checks as Array<{ name: string; status: string; detail: string }>;
     const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
     assert.equal(byName.liveness?.status, 'ok', byName.liveness?.detail);
     assert.match(byName['liveness tier']!.detail, /replay camera/);
-    fs.writeFileSync(cfg, '[liveness]\nenabled = false\n');
+    fs.writeFileSync(cfg, '[camera]\nallow_replay = true\n[liveness]\nenabled = false\n');
     const off = await cli(['doctor', '--config', cfg, '--db', db, '--camera', `replay:${cam}`, '--json']);
     const l = (JSON.parse(off.stdout).checks as Array<{ name: string; status: string; detail: string }>).find((c) => c.name === 'liveness')!;
     assert.equal(l.status, 'warn');

@@ -94,7 +94,10 @@ test('loadConfig: explicit file must exist; overrides are validated and resolved
   try {
     assert.throws(() => loadConfig({ config: path.join(dir, 'missing.toml') }), /cannot read config file \(ENOENT\)/);
     const file = path.join(dir, 'c.toml');
-    fs.writeFileSync(file, '[verify]\nrule_frames = 2\n[local]\ngreeters = ["x"]\n[lockout]\nattempts = 2\n[liveness]\nenabled = false\nmin_ear = 0.2\n');
+    fs.writeFileSync(file, '[verify]\nrule_frames = 2\n[local]\ngreeters = ["x"]\n[lockout]\nattempts = 2\n');
+    // replay: only when the file opts in (issue 7: the production daemon must not take a directory of photos).
+    assert.throws(() => loadConfig({ config: file, camera: 'replay:/tmp' }), /camera\.device: replay: cameras are accepted only with camera\.allow_replay = true/);
+    fs.writeFileSync(file, '[verify]\nrule_frames = 2\n[local]\ngreeters = ["x"]\n[lockout]\nattempts = 2\n[camera]\nallow_replay = true\n[liveness]\nenabled = false\nmin_ear = 0.2\n');
     const cfg = loadConfig({ config: file, db: 'x.db', camera: 'replay:/tmp' });
     assert.equal(cfg.verify.rule_frames, 2);
     assert.deepEqual(cfg.local.greeters, ['x'], 'command-line overrides keep every section of the file');

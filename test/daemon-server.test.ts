@@ -11,47 +11,18 @@ import path from 'node:path';
 import { defaultConfig, type Config } from '../src/config/config.js';
 import { CameraManager, type CameraOpener } from '../src/auth/camera-manager.js';
 import { askDaemon } from '../src/daemon/client.js';
-import type { FaceEngine, FoundFace, UserMatcher } from '../src/auth/engine.js';
 import { createLogger } from '../src/daemon/log.js';
 import { FacegateServer } from '../src/daemon/server.js';
-import { CameraError, meanBrightness, openCamera, type Camera, type Frame } from '../src/camera/camera.js';
+import { CameraError, openCamera, type Camera, type Frame } from '../src/camera/camera.js';
+import { userNameOfUid } from '../src/daemon/peercred.js';
+import { lookupFromSync } from '../src/daemon/user-directory.js';
+import { FakeEngine, MODEL, fakeEmbedding, pgm } from './helpers/fake-engine.js';
 import { encodeEvent, encodeRequest, encodeReset, FrameReader, type Answer, type EventCode, type Message } from '../src/protocol/index.js';
 import { TemplateStore } from '../src/store/store.js';
 import { FakeLiveness, PHOTO_LEVEL } from './helpers/fake-liveness.js';
 import type { SessionState, UserState } from '../src/policy/index.js';
-import type { RawImage } from '../src/vision/types.js';
 
-const MODEL = { id: 'fake', sha256: 'f'.repeat(64) };
-
-/** Identity is the image's grey level: the embedding is a unit vector at an angle set by it. */
-function fakeEmbedding(level: number): Float32Array {
-  const a = (level / 255) * (Math.PI / 2);
-  return Float32Array.from([Math.cos(a), Math.sin(a)]);
-}
-
-class FakeEngine implements FaceEngine {
-  readonly models = [MODEL];
-  detected = 0;
-  async detect(image: RawImage): Promise<FoundFace[]> {
-    this.detected++;
-    const b = meanBrightness(image);
-    if (b < 50) return [];
-    return [{ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } }];
-  }
-  async embed(image: RawImage): Promise<ReadonlyMap<string, Float32Array>> {
-    return new Map([[MODEL.id, fakeEmbedding(meanBrightness(image))]]);
-  }
-  matcher(templates: ReadonlyMap<string, readonly Float32Array[]>): UserMatcher | null {
-    const t = templates.get(MODEL.id)?.[0];
-    if (!t) return null;
-    return { threshold: 0.99, score: (e) => t[0]! * e.get(MODEL.id)![0]! + t[1]! * e.get(MODEL.id)![1]! };
-  }
-  async close(): Promise<void> {}
-}
-
-function pgm(level: number, w = 32, h = 32): Buffer {
-  return Buffer.concat([Buffer.from(`P5\n${w} ${h}\n255\n`), Buffer.alloc(w * h, level)]);
-}
+const UIDS: Record<string, number> = { alice: 1000, bob: 1001, carol: 1002 };
 
 interface Harness {
   dir: string;
@@ -84,13 +55,15 @@ async function start(
   fs.chmodSync(dir, 0o755);
   const cam = path.join(dir, 'cam');
   fs.mkdirSync(cam);
-  frames.forEach((level, i) => fs.writeFileSync(path.join(cam, `${String(i).padStart(3, '0')}.pgm`), pgm(level)));
+  frames.forEach((level, i) => {
+    fs.writeFileSync(path.join(cam, `${String(i).padStart(3, '0')}.pgm`), pgm(level));
+  });
   const config = defaultConfig();
   config.verify.timeout = 4;
   config.camera.idle_close = 0;
   opts.config?.(config);
   const store = TemplateStore.open(opts.db ?? path.join(dir, 'f.db'), opts.now ? { now: opts.now } : {});
-  if (store.templateCount('alice') === 0) store.addFace('alice', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
+  if (store.templateCount('alice') === 0) store.addFace('alice', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }], { uid: UIDS.alice! });
   const logs: string[] = [];
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(`replay:${cam}?fps=30`, config.camera.idle_close * 1000, log, opts.opener);
@@ -110,7 +83,8 @@ async function start(
       userReads.n++;
       return opts.user ?? 'none';
     },
-    ...(opts.userName ? { userName: opts.userName } : {}),
+    // Test accounts (alice, bob, carol) exist only here; uid-to-name is real unless the test fakes it.
+    users: lookupFromSync(opts.userName ?? userNameOfUid, (name) => UIDS[name] ?? null),
     ...(opts.peerUid !== undefined ? { peerCred: () => ({ pid: 1, uid: opts.peerUid!, gid: opts.peerUid! }) } : {}),
   });
   const sock = path.join(dir, 'facegate.sock');
@@ -205,7 +179,12 @@ test('one matching frame among impostor frames is not a match under the default 
     await h.stop();
   }
   // The per-frame rule (k-of with 1 frame) accepts that same lone frame: the difference is the rule.
-  const h2 = await start([200, ...Array<number>(29).fill(100)], { config: (c) => ((c.verify.rule = 'k-of'), (c.verify.rule_frames = 1)) });
+  const h2 = await start([200, ...Array<number>(29).fill(100)], {
+    config: (c) => {
+      c.verify.rule = 'k-of';
+      c.verify.rule_frames = 1;
+    },
+  });
   try {
     assert.equal((await ask(h2, { deadlineMs: 800 })).answer.result, 'allow');
   } finally {
@@ -271,7 +250,7 @@ test('refusals that need no camera are immediate and never open it', async () =>
 test('templates of another model version: model-mismatch', async () => {
   const h = await start([200]);
   try {
-    h.store.addFace('carol', 'old', [{ id: MODEL.id, sha256: '0'.repeat(64), vector: fakeEmbedding(200) }]);
+    h.store.addFace('carol', 'old', [{ id: MODEL.id, sha256: '0'.repeat(64), vector: fakeEmbedding(200) }], { uid: UIDS.carol! });
     const { answer } = await ask(h, { user: 'carol' });
     assert.deepEqual([answer.result, answer.reason], ['unavailable', 'model-mismatch']);
     assert.equal(h.camera.opens, 0);
@@ -284,7 +263,7 @@ test('a non-root peer may ask only for itself', async () => {
   const h = await start([200], { peerUid: 1000, userName: (uid) => (uid === 1000 ? 'alice' : null) });
   try {
     assert.equal((await ask(h)).answer.result, 'allow');
-    h.store.addFace('bob', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }]);
+    h.store.addFace('bob', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }], { uid: UIDS.bob! });
     const { answer } = await ask(h, { user: 'bob' });
     assert.deepEqual([answer.result, answer.reason], ['unavailable', 'not-permitted']);
   } finally {
@@ -346,10 +325,13 @@ test('malformed frames get bad-request or a close, and the daemon keeps serving'
 test('requests queue for the camera within their deadlines', async () => {
   const h = await start([100]);
   try {
+    // Three users: one verification per user may be in flight, so each queues for the camera in its own name.
+    h.store.addFace('bob', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }], { uid: UIDS.bob! });
+    h.store.addFace('carol', 'default', [{ ...MODEL, vector: fakeEmbedding(200) }], { uid: UIDS.carol! });
     const first = ask(h, { deadlineMs: 1000 });
     await new Promise((r) => setTimeout(r, 100));
-    const second = ask(h, { deadlineMs: 3000 });
-    const short = ask(h, { deadlineMs: 300 });
+    const second = ask(h, { user: 'bob', deadlineMs: 3000 });
+    const short = ask(h, { user: 'carol', deadlineMs: 300 });
     const [a, b, c] = await Promise.all([first, second, short]);
     assert.deepEqual([a.answer.result, a.answer.reason], ['deny', 'no-match']);
     assert.deepEqual(b.events.slice(0, 2), ['queued', 'looking']);
@@ -646,7 +628,9 @@ test('lockout: a client that hangs up after faces were compared still used up an
 test('lockout: the count survives a daemon restart (same database)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-lockdb-'));
   const db = path.join(dir, 'f.db');
-  const cfg = (c: Config): void => void (c.lockout = { attempts: 2, seconds: 600 });
+  const cfg = (c: Config): void => {
+    c.lockout = { attempts: 2, seconds: 600 };
+  };
   try {
     const h1 = await start([100], { db, config: cfg });
     try {
@@ -668,7 +652,9 @@ test('lockout: the count survives a daemon restart (same database)', async () =>
 });
 
 test('lockout: a reset from root clears the count; from another uid it is refused', async () => {
-  const cfg = (c: Config): void => void (c.lockout = { attempts: 1, seconds: 600 });
+  const cfg = (c: Config): void => {
+    c.lockout = { attempts: 1, seconds: 600 };
+  };
   const h = await start([200], { config: cfg, peerUid: 1000, userName: (uid) => (uid === 1000 ? 'alice' : null) });
   try {
     h.store.lockout.begin('alice', h.config.lockout);

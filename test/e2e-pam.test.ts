@@ -15,17 +15,17 @@ import {
   DAEMON_JS,
   currentUser,
   e2eSkipReason,
-  nuaaSequence,
-  nuaaSkipReason,
   openTempDir,
   pointCamera,
+  replayConfigToml,
   replayDir,
   runCli,
   startDaemon,
   type Daemon,
 } from './helpers/daemon-harness.js';
+import { liveScenario } from './helpers/fixtures.js';
 
-const skip = e2eSkipReason() ?? pamSkipReason() ?? nuaaSkipReason();
+const skip = e2eSkipReason() ?? pamSkipReason();
 // Proves a call returned instead of hanging; not a latency target (bench/pam.ts measures latency).
 const SANITY_MS = 15_000;
 
@@ -56,13 +56,14 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
   before(async () => {
     buildModule();
     dir = openTempDir('fg-e2e-');
-    // Enrol subject 0001 from the first five frames of its first live webcam sequence; its second session's live
-    // sequence is the genuine user, a printed photo of it moved in front of the camera the presentation attack,
-    // and subject 0005's live sequence another person.
-    const enrol = replayDir(dir, 'enrol', nuaaSequence('live', '0001', 's01p00g00').slice(0, 5));
-    genuine = replayDir(dir, 'genuine', nuaaSequence('live', '0001', 's02p00g00'));
-    photo = replayDir(dir, 'photo', nuaaSequence('print', '0001', 's02p01g00'));
-    impostor = replayDir(dir, 'impostor', nuaaSequence('live', '0005', 's01p00g00'));
+    // A live camera sequence (nuaa-dev, or its frames in test/fixtures): the user is enrolled from the first 5
+    // frames, the next 7 in time order are the genuine attempt; a printed photo of the same person the presentation attack;
+    // another subject's live frames the impostor.
+    const faces = liveScenario();
+    const enrol = replayDir(dir, 'enrol', faces.enrol);
+    genuine = replayDir(dir, 'genuine', faces.genuine);
+    impostor = replayDir(dir, 'impostor', faces.impostor);
+    photo = replayDir(dir, 'photo', faces.print);
     cam = path.join(dir, 'camera');
     pointCamera(cam, genuine);
     db = path.join(dir, 'facegate.db');
@@ -74,7 +75,7 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     const services = ['facegate-test', `facegate-e2e-${process.pid}-genuine`, `facegate-e2e-${process.pid}-impostor`];
     fs.writeFileSync(
       config,
-      `[camera]\nidle_close = 0\n[verify]\ntimeout = 4\n[services]\n${services.map((x) => `"${x}" = true`).join('\n')}\n[local]\ngreeters = ${JSON.stringify(services)}\n`,
+      `[camera]\nallow_replay = true\nidle_close = 0\n[verify]\ntimeout = 4\n[services]\n${services.map((x) => `"${x}" = true`).join('\n')}\n[local]\ngreeters = ${JSON.stringify(services)}\n`,
     );
     const r = await runCli(['enroll', user, '--config', config, '--db', db, '--camera', `replay:${enrol}?loop=0`, '--frames', '5', '--json']);
     assert.equal(r.code, 0, `enroll failed: ${r.stdout}${r.stderr}`);

@@ -9,10 +9,10 @@ import { datasetsDir, modelsDir, PACKAGE_ROOT } from '../src/paths.js';
 import { listDataset } from '../src/eval/dataset.js';
 import { EmbeddingCache, type EmbedImage } from '../src/eval/embeddings.js';
 import { evaluateDataset, type EvalSettings } from '../src/eval/evaluate.js';
+import { needsFullDataset } from './helpers/fixtures.js';
 
 const run = promisify(execFile);
 const ORL = path.join(datasetsDir(), 'orl');
-const haveOrl = fs.existsSync(path.join(ORL, 's1'));
 const haveModels = fs.existsSync(path.join(modelsDir(), 'manifest.json'));
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -75,7 +75,7 @@ test('embedding cache runs each image once and turns a throw into a reported fai
 
 test(
   'facegate eval on 3 ORL people × 3 images (--cropped) with a corrupt file',
-  { skip: (!haveOrl && `datasets absent: ${ORL}`) || (!haveModels && `models absent: ${modelsDir()} (npm run build:models)`) },
+  { skip: needsFullDataset('orl') || (!haveModels && `models absent: ${modelsDir()} (npm run build:models)`) },
   async () => {
     const files: Record<string, Uint8Array> = {};
     for (const s of ['s1', 's2', 's3']) {
@@ -89,6 +89,7 @@ test(
       [CLI, 'eval', '--dataset', root, '--cropped', '--json', '--gallery', '2', '--no-flip', '--plot', plot],
       { maxBuffer: 1 << 24 },
     );
+    // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON report, probed field by field below
     const r = JSON.parse(stdout) as Record<string, any>;
     assert.equal(r.images, 9);
     assert.equal(r.faces_found, 9);

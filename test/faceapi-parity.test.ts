@@ -1,12 +1,11 @@
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
-import { datasetsDir } from '../src/paths.js';
 import { FaceApiReference } from '../src/models/faceapi/reference.js';
 import { FaceRecNetEmbedder } from '../src/embed/facerecnet.js';
 import { FaceApiLandmarker } from '../src/vision/landmarks68.js';
+import { BlazeFace } from '../src/vision/blazeface.js';
+import { realFaces } from './helpers/fixtures.js';
 import type { Box, Point, RawImage } from '../src/vision/types.js';
 
 /** Deterministic 8-bit image: smooth gradients, a few blobs and LCG noise, so every layer sees varied input. */
@@ -43,19 +42,14 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-const lfwDir = path.join(datasetsDir(), 'lfw-dev');
-const haveLfw = fs.existsSync(lfwDir);
-
-/** The first image of the first few identities (sorted), decoded to RGB at `size`×`size`. */
-async function lfwImages(count: number, size?: number): Promise<{ name: string; image: RawImage }[]> {
-  const people = fs.readdirSync(lfwDir).sort().slice(0, count);
-  const out: { name: string; image: RawImage }[] = [];
-  for (const p of people) {
-    const file = fs.readdirSync(path.join(lfwDir, p)).sort()[0]!;
-    let img = sharp(path.join(lfwDir, p, file)).removeAlpha().toColourspace('srgb');
+/** Real faces (lfw-dev, else test/fixtures), decoded to RGB, at `size`×`size` if given. */
+async function faceImages(count: number, size?: number): Promise<{ name: string; image: RawImage; centred: boolean }[]> {
+  const out: { name: string; image: RawImage; centred: boolean }[] = [];
+  for (const { name, file, centred } of realFaces(count)) {
+    let img = sharp(file).removeAlpha().toColourspace('srgb');
     if (size) img = img.resize(size, size, { fit: 'fill' });
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-    out.push({ name: file, image: { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) } });
+    out.push({ name, image: { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) }, centred });
   }
   return out;
 }
@@ -91,8 +85,8 @@ test('FaceRecognitionNet on ONNX matches face-api on tfjs: synthetic RGB and gre
   await checkDescriptor(t, 'synthetic grey', syntheticImage(150, 150, 1, 11));
 });
 
-test('FaceRecognitionNet on ONNX matches face-api on tfjs: lfw-dev faces', { skip: !haveLfw && `datasets absent: ${lfwDir}` }, async (t) => {
-  for (const { name, image } of await lfwImages(4, 150)) await checkDescriptor(t, name, image);
+test('FaceRecognitionNet on ONNX matches face-api on tfjs: real faces', async (t) => {
+  for (const { name, image } of await faceImages(4, 150)) await checkDescriptor(t, name, image);
 });
 
 test('embedBatch equals embed one by one', async () => {
@@ -134,10 +128,21 @@ test('FaceLandmark68Net on ONNX matches face-api on tfjs: synthetic images, tall
   await checkLandmarks(t, 'grey', syntheticImage(160, 190, 1, 5), { x: 12, y: 30, width: 130, height: 140 });
 });
 
-test('FaceLandmark68Net on ONNX matches face-api on tfjs: lfw-dev faces', { skip: !haveLfw && `datasets absent: ${lfwDir}` }, async (t) => {
-  for (const { name, image } of await lfwImages(4)) {
-    // lfw-dev faces are centred in 250×250; a box like a detector's around the centre.
-    await checkLandmarks(t, name, image, { x: 66, y: 62, width: 118, height: 130 });
+test('FaceLandmark68Net on ONNX matches face-api on tfjs: real faces', async (t) => {
+  const detector = await BlazeFace.load({ intraOpThreads: 1 });
+  try {
+    for (const { name, image, centred } of await faceImages(4)) {
+      // lfw-dev faces are centred in 250×250: a box like a detector's around the centre; elsewhere the detector's.
+      const d = centred ? { x: 66, y: 62, width: 118, height: 130 } : (await detector.detect(image, { maxFaces: 1 }))[0]?.box;
+      assert.ok(d, `no face in ${name}`);
+      // The reference takes whole pixels inside the image.
+      const x = Math.max(0, Math.round(d.x));
+      const y = Math.max(0, Math.round(d.y));
+      const box = { x, y, width: Math.min(image.width - x, Math.round(d.width)), height: Math.min(image.height - y, Math.round(d.height)) };
+      await checkLandmarks(t, name, image, box);
+    }
+  } finally {
+    await detector.close();
   }
 });
 
@@ -163,7 +168,9 @@ test('concurrent embed and detect calls do not trample the shared input buffer',
   const sequential: Float32Array[] = [];
   for (const c of chips) sequential.push(await embedder.embed(c));
   const concurrent = await Promise.all(chips.map((c) => embedder.embed(c)));
-  concurrent.forEach((d, i) => assert.deepEqual(d, sequential[i]));
+  concurrent.forEach((d, i) => {
+    assert.deepEqual(d, sequential[i]);
+  });
 
   const img = syntheticImage(200, 200, 3, 17);
   const boxes = [{ x: 10, y: 10, width: 100, height: 120 }, { x: 60, y: 40, width: 130, height: 110 }];

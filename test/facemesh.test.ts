@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { datasetsDir, modelsDir } from '../src/paths.js';
+import { modelsDir } from '../src/paths.js';
 import { FaceMeshLandmarker, FaceMesh68Landmarker, MESH_TO_IBUG68, cropToNhwc01, meshCrop, meshToIbug68, FACEMESH_SIZE } from '../src/vision/facemesh.js';
 import { FaceApiLandmarker } from '../src/vision/landmarks68.js';
 import { DLIB_ALIGN_POINTS } from '../src/vision/align.js';
 import { BlazeFace } from '../src/vision/blazeface.js';
 import { decodeFile, toGrey } from '../src/vision/decode.js';
 import type { Point, RawImage } from '../src/vision/types.js';
+import { realFaces } from './helpers/fixtures.js';
 
 test('mesh crop: detector box enlarged 1.4x about its centre, squared to the longer side', () => {
   assert.deepEqual(meshCrop({ x: 100, y: 50, width: 80, height: 100 }), { x0: 70, y0: 30, side: 140 });
@@ -43,22 +44,18 @@ test('mesh crop sampling: identity at 1:1, zeros outside the image, grey replica
 });
 
 const built = fs.existsSync(path.join(modelsDir(), 'human-facemesh.onnx')) && fs.existsSync(path.join(modelsDir(), 'blazeface-front.onnx'));
-const lfw = path.join(datasetsDir(), 'lfw-dev');
-const haveLfw = fs.existsSync(lfw);
 
 function mean(pts: readonly Point[], idx: number[]): Point {
   return { x: idx.reduce((a, i) => a + (pts[i] as Point).x, 0) / idx.length, y: idx.reduce((a, i) => a + (pts[i] as Point).y, 0) / idx.length };
 }
 
 test('facemesh on real faces: 468 points with eyes, nose and mouth where they belong; grey works',
-  { skip: (!built && 'models not built: run npm run build:models') || (!haveLfw && `datasets absent: ${lfw} not found`) },
+  { skip: !built && 'models not built: run npm run build:models' },
   async () => {
     const det = await BlazeFace.load();
     const mesh = await FaceMeshLandmarker.load({ intraOpThreads: 1 });
     try {
-      const people = fs.readdirSync(lfw).sort().slice(0, 5);
-      for (const p of people) {
-        const file = path.join(lfw, p, fs.readdirSync(path.join(lfw, p)).sort()[0] as string);
+      for (const { name: p, file } of realFaces(5)) {
         const img = await decodeFile(file);
         const [d] = await det.detect(img, { maxFaces: 1 });
         assert.ok(d, `no face in ${file}`);
@@ -95,7 +92,7 @@ test('facemesh on real faces: 468 points with eyes, nose and mouth where they be
   });
 
 test('facemesh as 68 points agrees with face-api 68-point net on the alignment points',
-  { skip: (!built && 'models not built: run npm run build:models') || (!haveLfw && `datasets absent: ${lfw} not found`) },
+  { skip: !built && 'models not built: run npm run build:models' },
   async () => {
     const det = await BlazeFace.load();
     const m68 = await FaceMesh68Landmarker.load({ intraOpThreads: 1 });
@@ -104,8 +101,7 @@ test('facemesh as 68 points agrees with face-api 68-point net on the alignment p
       assert.equal(m68.count, 68);
       let sum = 0;
       let n = 0;
-      for (const p of fs.readdirSync(lfw).sort().slice(0, 6)) {
-        const file = path.join(lfw, p, fs.readdirSync(path.join(lfw, p)).sort()[0] as string);
+      for (const { file } of realFaces(6)) {
         const img = await decodeFile(file);
         const [d] = await det.detect(img, { maxFaces: 1 });
         assert.ok(d);

@@ -108,7 +108,7 @@ test('C and TS decoders agree on valid, invalid and mutated frames', { skip: !ha
   const rand = rng(7);
   const inputs = [...seeds];
   for (let i = 0; i < 3000; i++) inputs.push(mutate(seeds[Math.floor(rand() * seeds.length)]!, rand));
-  const out = execFileSync(FG_DECODE_PATH, { input: inputs.map((b) => hex(b)).join('\n') + '\n', maxBuffer: 64 << 20 })
+  const out = execFileSync(FG_DECODE_PATH, { input: `${inputs.map((b) => hex(b)).join('\n')}\n`, maxBuffer: 64 << 20 })
     .toString()
     .split('\n');
   const verdicts = new Set<string>();
@@ -137,7 +137,7 @@ test('C and TS encoders produce the same request bytes and refuse the same value
   cases.push({ user: 'u'.repeat(256), service: 's', tty: '', rhost: 'h'.repeat(1024), deadlineMs: 600000 });
   cases.push({ user: 'u'.repeat(257), service: 's', tty: '', rhost: '', deadlineMs: 1 });
   const lines = cases.map((c) => [c.user, c.service, c.tty, c.rhost, String(c.deadlineMs)].map((f) => hex(f)).join('\t'));
-  const out = execFileSync(FG_DECODE_PATH, ['-e'], { input: lines.join('\n') + '\n' }).toString().split('\n');
+  const out = execFileSync(FG_DECODE_PATH, ['-e'], { input: `${lines.join('\n')}\n` }).toString().split('\n');
   let accepted = 0;
   cases.forEach((c, i) => {
     let ts: string;
@@ -167,7 +167,7 @@ test('C and TS encoders produce the same reset bytes and refuse the same values'
   const cases: { user: string; service: string }[] = [];
   for (let i = 0; i < 300; i++) cases.push({ user: s(10), service: s(6) });
   cases.push({ user: 'u'.repeat(256), service: 's'.repeat(256) }, { user: 'u'.repeat(257), service: 's' }, { user: 'u', service: '' });
-  const out = execFileSync(FG_DECODE_PATH, ['-r'], { input: cases.map((c) => `${hex(c.user)}\t${hex(c.service)}`).join('\n') + '\n' })
+  const out = execFileSync(FG_DECODE_PATH, ['-r'], { input: `${cases.map((c) => `${hex(c.user)}\t${hex(c.service)}`).join('\n')}\n` })
     .toString()
     .split('\n');
   let accepted = 0;

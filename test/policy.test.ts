@@ -44,7 +44,7 @@ const TYPES = ['tty', 'x11', 'wayland', 'mir', 'unspecified', 'web', '', 'TTY', 
 /** Runs question lines through pam/build/fg-policy; one answer line each. */
 function askC(lines: string[], wrap: string[] = []): string[] {
   const [cmd, ...args] = [...wrap, FG_POLICY];
-  const out = execFileSync(cmd!, args, { input: lines.join('\n') + '\n' }).toString().trimEnd().split('\n');
+  const out = execFileSync(cmd!, args, { input: `${lines.join('\n')}\n` }).toString().trimEnd().split('\n');
   assert.equal(out.length, lines.length);
   return out;
 }

@@ -89,7 +89,7 @@ test('field order is free after type, values may contain = and multi-byte UTF-8'
   );
   assert.deepEqual(m, { type: 'request', user: 'zoë', service: 'gdm-password', tty: '', rhost: 'h=x', deadlineMs: 1 });
   assert.equal(decodeFrame(encodeRequest({ ...req, user: 'é'.repeat(128) })).type, 'request'); // 256 bytes
-  rejects(() => encodeRequest({ ...req, user: 'é'.repeat(128) + 'x' }), 'bad-value'); // 257 bytes
+  rejects(() => encodeRequest({ ...req, user: `${'é'.repeat(128)}x` }), 'bad-value'); // 257 bytes
 });
 
 test('header checks: magic, version, zero and oversized lengths, truncation', () => {

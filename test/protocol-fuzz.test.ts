@@ -33,6 +33,7 @@ function assertWellFormed(m: Message): void {
     assert.equal(typeof v, 'string');
     const n = Buffer.byteLength(v as string);
     assert.ok(n >= min && n <= max);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects or escapes
     assert.ok(!/[\x00-\x1f\x7f]/.test(v as string));
   };
   switch (m.type) {

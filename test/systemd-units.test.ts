@@ -31,9 +31,16 @@ test('the service is hardened and the socket is world-connectable', () => {
     'CapabilityBoundingSet=',
     'ProtectHome=yes',
     'RestrictAddressFamilies=AF_UNIX',
+    // Least privilege (issue 7): a dedicated user in the video group, never root.
+    'User=facegate',
+    'Group=facegate',
+    'SupplementaryGroups=video',
+    'StateDirectory=facegate',
+    'StateDirectoryMode=0700',
   ]) {
     assert.ok(service.split('\n').includes(line), `facegate.service lacks ${line}`);
   }
+  assert.doesNotMatch(service, /^User=root$/m);
   const socket = fs.readFileSync(units[0]!, 'utf8');
   assert.match(socket, /^ListenStream=\/run\/facegate\/facegate\.sock$/m);
   assert.match(socket, /^SocketMode=0666$/m);

@@ -108,7 +108,9 @@ function tinyModel(): { json: string; bin: Uint8Array } {
   };
   const i32 = (name: string, values: number[], shape: number[]): void => {
     const b = Buffer.alloc(4 * values.length);
-    values.forEach((v, i) => b.writeInt32LE(v, 4 * i));
+    values.forEach((v, i) => {
+      b.writeInt32LE(v, 4 * i);
+    });
     weights.push({ name, shape, dtype: 'int32', bytes: b });
   };
   f16('w1', [3, 3, 3, 4]);
@@ -201,7 +203,9 @@ function layoutModel(): { json: string; bin: Uint8Array } {
   };
   const i32 = (name: string, values: number[], shape: number[] = [values.length]): void => {
     const b = Buffer.alloc(4 * values.length);
-    values.forEach((v, i) => b.writeInt32LE(v, 4 * i));
+    values.forEach((v, i) => {
+      b.writeInt32LE(v, 4 * i);
+    });
     weights.push({ name, shape, dtype: 'int32', bytes: b });
   };
   i32('size', [9, 7]);

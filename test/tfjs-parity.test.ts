@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { datasetsDir, modelsDir } from '../src/paths.js';
+import { modelsDir } from '../src/paths.js';
 import { HUMAN_PKG } from '../src/models/sources.js';
 import { LoadedModel } from '../src/models/session.js';
 import { loadSources } from '../src/models/build/fetch.js';
@@ -18,6 +18,7 @@ import { parseModelJson } from '../src/models/tfjs/modeljson.js';
 import { HUMAN_MODELS, type HumanModel } from '../src/models/tfjs/human.js';
 import { FaceresEmbedder, FACERES_DESCRIPTOR, FACERES_SIZE } from '../src/embed/faceres.js';
 import { loadReference, runReference } from './helpers/tfjs-reference.js';
+import { realFaces } from './helpers/fixtures.js';
 import type { RawImage } from '../src/vision/types.js';
 
 const TOL = 1e-3;
@@ -31,9 +32,6 @@ const read = (p: string): Uint8Array => {
   return d;
 };
 
-const lfwDir = path.join(datasetsDir(), 'lfw-dev');
-const haveLfw = fs.existsSync(lfwDir);
-const noLfw = `datasets absent: ${lfwDir} not found, real-image parity skipped`;
 
 /** Pixel scale Human feeds each model: faceres wants 0..255, the rest 0..1. */
 const SCALE: Record<HumanModel, number> = { faceres: 1, antispoof: 1 / 255, liveness: 1 / 255, facemesh: 1 / 255, iris: 1 / 255 };
@@ -41,7 +39,7 @@ const SCALE: Record<HumanModel, number> = { faceres: 1, antispoof: 1 / 255, live
 function inputSize(model: HumanModel): number {
   const m = parseModelJson(read(`${model}.json`));
   const ph = m.nodes.find((n) => n.op === 'Placeholder');
-  const dims = (ph?.attr.shape?.shape as { dim: { size: string }[] }).dim.map((d) => Number(d.size));
+  const dims = (ph!.attr.shape!.shape as { dim: { size: string }[] }).dim.map((d) => Number(d.size));
   assert.equal(dims[1], dims[2]);
   return dims[1] as number;
 }
@@ -63,13 +61,13 @@ function synthetic(size: number, seed = 7): RawImage {
   return { width: size, height: size, channels: 3, data };
 }
 
-/** The first lfw-dev image (sorted), centre 150 px (the face) resized to `size`. */
+/** A real face (lfw-dev, else test/fixtures): the centre 150 px (lfw-dev's face; most of a fixture's) resized to `size`. */
 async function realFace(size: number): Promise<RawImage> {
-  const person = fs.readdirSync(lfwDir).sort()[0] as string;
-  const file = fs.readdirSync(path.join(lfwDir, person)).sort()[0] as string;
-  const { data, info } = await sharp(path.join(lfwDir, person, file))
+  const [face] = realFaces(1);
+  const meta = await sharp(face!.file).metadata();
+  const { data, info } = await sharp(face!.file)
     .removeAlpha()
-    .extract({ left: 50, top: 50, width: 150, height: 150 })
+    .extract({ left: Math.round(((meta.width ?? 250) - 150) / 2), top: Math.round(((meta.height ?? 250) - 150) / 2), width: 150, height: 150 })
     .resize(size, size, { fit: 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -131,8 +129,7 @@ for (const model of HUMAN_MODELS) {
     };
     try {
       await check('synthetic', synthetic(size));
-      if (haveLfw) await check('lfw-dev', await realFace(size));
-      else t.diagnostic(noLfw);
+      await check('real face', await realFace(size));
     } finally {
       reference.dispose();
       await session.release();
@@ -149,7 +146,7 @@ test('faceres embedder: descriptor matches TensorFlow.js; grey chips work; bad c
     assert.equal(emb.id, 'faceres');
     assert.equal(emb.dim, 1024);
     assert.equal(emb.chip.size, FACERES_SIZE);
-    const chip = haveLfw ? await realFace(FACERES_SIZE) : synthetic(FACERES_SIZE, 3);
+    const chip = await realFace(FACERES_SIZE);
     const [ref] = await runReference(reference, toFloat(chip, 1), [1, FACERES_SIZE, FACERES_SIZE, 3], [FACERES_DESCRIPTOR]);
     const ours = await emb.embed(chip);
     assert.equal(ours.length, 1024);

@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { datasetsDir, modelsDir } from '../src/paths.js';
 import { FacePipeline, type LandmarkerId } from '../src/vision/pipeline.js';
-import { decodeFile, toGrey } from '../src/vision/decode.js';
+import sharp from 'sharp';
+import { decodeFile, decodeImage as decodeEncoded, toGrey } from '../src/vision/decode.js';
+import { liveScenario, needsFullDataset, realFaces } from './helpers/fixtures.js';
 
 function built(id: string): boolean {
   return fs.existsSync(path.join(modelsDir(), `${id}.onnx`));
@@ -13,7 +15,7 @@ const noDetector = !built('blazeface-front') && `models absent in ${modelsDir()}
 const noChain = (!built('blazeface-front') || !built('faceapi-recognition') || !built('faceapi-landmark68')) && `face-api models absent in ${modelsDir()}`;
 const lfw = path.join(datasetsDir(), 'lfw-dev');
 const orl = path.join(datasetsDir(), 'orl');
-const noData = (!fs.existsSync(lfw) || !fs.existsSync(orl)) && `datasets absent in ${datasetsDir()} (set FACEGATE_DATASETS)`;
+const noData = needsFullDataset('lfw-dev') || needsFullDataset('orl');
 
 function cos(a: Float32Array, b: Float32Array): number {
   let ab = 0;
@@ -55,35 +57,39 @@ test('a blank frame has no face; detection-only pipeline still times its stages'
 });
 
 for (const landmarker of ['blazeface', '68'] as const) {
-  test(`end to end (${landmarker} landmarks): the same person is more alike than different people`, { skip: noChain || noData }, async () => {
+  test(`end to end (${landmarker} landmarks): the same person is more alike than different people`, { skip: noChain }, async () => {
     const p = await FacePipeline.load({ embedders: ['face-api'], landmarker, intraOpThreads: 1 });
     try {
-      const sets = [...people(lfw, 3), ...people(orl, 2)];
-      const embs: Float32Array[][] = [];
-      for (const files of sets) {
-        const row: Float32Array[] = [];
-        for (const f of files) {
-          const r = await p.analyze(await decodeFile(f), { cropped: f.startsWith(orl), maxFaces: 1 });
-          assert.equal(r.faces.length, 1, f);
-          const face = r.faces[0]!;
-          assert.equal(face.chips['face-api']!.width, 150);
-          assert.equal(face.landmarks.length, landmarker === '68' ? 68 : 6);
-          const q = face.quality;
-          assert.ok(q.faceSizePx > 10 && q.sharpness > 0 && q.brightness > 0 && Math.abs(q.yaw) < 60, JSON.stringify(q));
-          row.push(face.embeddings['face-api']!);
+      // Groups of people compared among themselves: lfw-dev photos and ORL crops; without the full sets, two
+      // people's live webcam frames from test/fixtures.
+      const live = liveScenario();
+      const groups = noData ? [[live.enrol.slice(0, 3), live.impostor]] : [people(lfw, 3), people(orl, 2)];
+      for (const sets of groups) {
+        const embs: Float32Array[][] = [];
+        for (const files of sets) {
+          const row: Float32Array[] = [];
+          for (const f of files) {
+            const r = await p.analyze(await decodeFile(f), { cropped: f.endsWith('.pgm'), maxFaces: 1 });
+            assert.equal(r.faces.length, 1, f);
+            const face = r.faces[0]!;
+            assert.equal(face.chips['face-api']!.width, 150);
+            assert.equal(face.landmarks.length, landmarker === '68' ? 68 : 6);
+            const q = face.quality;
+            assert.ok(q.faceSizePx > 10 && q.sharpness > 0 && q.brightness > 0 && Math.abs(q.yaw) < 60, JSON.stringify(q));
+            row.push(face.embeddings['face-api']!);
+          }
+          embs.push(row);
         }
-        embs.push(row);
-      }
-      // Within each dataset, every person's mean same-person similarity beats their mean similarity to others.
-      for (let i = 0; i < embs.length; i++) {
-        const mine = embs[i]!;
-        const same: number[] = [];
-        for (let a = 0; a < mine.length; a++) for (let b = a + 1; b < mine.length; b++) same.push(cos(mine[a]!, mine[b]!));
-        const other: number[] = [];
-        const group = i < 3 ? [0, 1, 2] : [3, 4];
-        for (const j of group) if (j !== i) for (const x of mine) for (const y of embs[j]!) other.push(cos(x, y));
-        const avg = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
-        assert.ok(avg(same) > avg(other), `person ${i}: same ${avg(same).toFixed(3)} vs other ${avg(other).toFixed(3)}`);
+        // Within each group, every person's mean same-person similarity beats their mean similarity to others.
+        for (let i = 0; i < embs.length; i++) {
+          const mine = embs[i]!;
+          const same: number[] = [];
+          for (let a = 0; a < mine.length; a++) for (let b = a + 1; b < mine.length; b++) same.push(cos(mine[a]!, mine[b]!));
+          const other: number[] = [];
+          for (let j = 0; j < embs.length; j++) if (j !== i) for (const x of mine) for (const y of embs[j]!) other.push(cos(x, y));
+          const avg = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+          assert.ok(avg(same) > avg(other), `person ${i}: same ${avg(same).toFixed(3)} vs other ${avg(other).toFixed(3)}`);
+        }
       }
     } finally {
       await p.close();
@@ -91,10 +97,12 @@ for (const landmarker of ['blazeface', '68'] as const) {
   });
 }
 
-test('a face pasted into a 640×480 grey frame (IR camera) is found where it was put', { skip: noChain || noData }, async () => {
+test('a face pasted into a 640×480 grey frame (IR camera) is found where it was put', { skip: noChain }, async () => {
   const p = await FacePipeline.load({ embedders: ['face-api'], intraOpThreads: 1 });
   try {
-    const face = toGrey(await decodeFile(people(lfw, 1)[0]![0]!));
+    const [real] = realFaces(1);
+    // lfw-dev's 250×250 photo, or the 250×250 around the fixture frame's face (detected at 254,162 size 177).
+    const face = toGrey(real!.centred ? await decodeFile(real!.file) : await decodeEncoded(await sharp(real!.file).extract({ left: 217, top: 126, width: 250, height: 250 }).png().toBuffer()));
     const frame = new Uint8Array(640 * 480).fill(40);
     const ox = 300;
     const oy = 150;
@@ -112,16 +120,21 @@ test('a face pasted into a 640×480 grey frame (IR camera) is found where it was
   }
 });
 
-test('flip TTA gives the sum of two unit vectors, and the decoded path reports decode time', { skip: noChain || noData }, async () => {
+test('flip TTA gives a unit probe unlike the unflipped one, and the decoded path reports decode time', { skip: noChain }, async () => {
   const p = await FacePipeline.load({ embedders: ['face-api'], flipTTA: true, intraOpThreads: 1 });
+  const plain = await FacePipeline.load({ embedders: ['face-api'], flipTTA: false, intraOpThreads: 1 });
   try {
-    const file = people(lfw, 1)[0]![0]!;
+    const file = realFaces(1)[0]!.file;
     const r = await p.analyzeEncoded(fs.readFileSync(file), { maxFaces: 1 });
     assert.ok((r.timings.decode ?? 0) > 0);
     const v = r.faces[0]!.embeddings['face-api']!;
-    const n = Math.hypot(...v);
-    assert.ok(n > 1.5 && n <= 2 + 1e-4, `norm ${n}`);
+    assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-5, `norm ${Math.hypot(...v)}`);
+    const u = (await plain.analyzeEncoded(fs.readFileSync(file), { maxFaces: 1 })).faces[0]!.embeddings['face-api']!;
+    // The mirror image moves the probe a little, not to another person.
+    const c = cos(u, v);
+    assert.ok(c > 0.9 && c < 1 - 1e-6, `cosine flipped vs plain ${c}`);
   } finally {
     await p.close();
+    await plain.close();
   }
 });

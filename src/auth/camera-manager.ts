@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { CameraError, openCamera, type Camera, type Frame } from '../camera/camera.js';
+import { CameraError, openCamera, type Camera, type CameraInfo, type Frame } from '../camera/camera.js';
 import type { Logger } from '../daemon/log.js';
 
 /**
@@ -22,17 +22,31 @@ export class LeaseError extends Error {
 interface Waiter {
   grant: () => void;
   fail: (err: LeaseError) => void;
+  priority: boolean;
 }
+
+export interface AcquireOptions {
+  /** Served before every non-priority request, and cuts a non-priority holder short (uid 0: greeters, sudo). */
+  priority?: boolean;
+  /** Called once if a priority request needs the camera this lease holds; the holder should stop and release. */
+  onPreempt?: () => void;
+}
+
+/** Why an open camera must not be used (src/camera/identity.ts untrustedCamera), or null. */
+export type CameraCheck = (info: CameraInfo) => string | null;
 
 /** Exclusive use of the camera for one request; release() hands it to the next request in the queue. */
 export interface CameraLease {
+  /** The open camera's description (identity: driver, card, bus, serial). */
+  readonly info: CameraInfo;
   /** The newest frame captured after `notBefore` and newer than the last one returned; null at the deadline or abort. */
   nextFrame(deadline: number, signal?: AbortSignal): Promise<Frame | null>;
   release(): void;
 }
 
 /**
- * Owns the one camera. Requests take turns (FIFO, each waiting only until its own deadline). While a request holds
+ * Owns the one camera. Requests take turns (FIFO, each waiting only until its own deadline; priority requests
+ * first, and a priority request cuts a non-priority holder short). While a request holds
  * the camera a pump reads frames continuously and keeps only the newest, so a slow frame analysis never
  * works on a stale, queued frame. After the last request the camera stays open `idleCloseMs`, then closes.
  */
@@ -44,6 +58,7 @@ export class CameraManager {
   private pumpError: Error | null = null;
   private frameWaiters = new Set<() => void>();
   private held = false;
+  private holder: { priority: boolean; preempt?: () => void } | null = null;
   private queue: Waiter[] = [];
   private idleTimer: NodeJS.Timeout | null = null;
   /** How many times the camera was opened (tests check that refused requests never open it). */
@@ -54,6 +69,7 @@ export class CameraManager {
     private readonly idleCloseMs: number,
     private readonly log: Logger,
     private readonly opener: CameraOpener = (s) => openCamera(s),
+    private readonly check: CameraCheck = () => null,
   ) {}
 
   get busy(): boolean {
@@ -68,10 +84,16 @@ export class CameraManager {
    * Waits for the camera until `deadline` (performance.now() ms). `onQueued` is called if another request
    * holds it. Rejects with LeaseError busy (deadline), aborted (client left) or camera-error (cannot open).
    */
-  async acquire(deadline: number, signal?: AbortSignal, onQueued?: () => void): Promise<CameraLease> {
+  async acquire(deadline: number, signal?: AbortSignal, onQueued?: () => void, opts: AcquireOptions = {}): Promise<CameraLease> {
     if (signal?.aborted) throw new LeaseError('aborted', 'client went away');
+    const priority = opts.priority === true;
     if (this.held) {
       onQueued?.();
+      if (priority && this.holder && !this.holder.priority && this.holder.preempt) {
+        const preempt = this.holder.preempt;
+        this.holder.preempt = undefined;
+        preempt();
+      }
       await new Promise<void>((resolve, reject) => {
         const waiter: Waiter = {
           grant: () => {
@@ -82,6 +104,7 @@ export class CameraManager {
             cleanup();
             reject(e);
           },
+          priority,
         };
         const timer = setTimeout(() => waiter.fail(new LeaseError('busy', 'camera busy until the deadline')), Math.max(0, deadline - performance.now()));
         const onAbort = (): void => waiter.fail(new LeaseError('aborted', 'client went away'));
@@ -91,10 +114,14 @@ export class CameraManager {
           this.queue = this.queue.filter((w) => w !== waiter);
         };
         signal?.addEventListener('abort', onAbort, { once: true });
-        this.queue.push(waiter);
+        // Priority waiters keep FIFO order among themselves, ahead of every other waiter.
+        const at = priority ? this.queue.findIndex((w) => !w.priority) : -1;
+        if (at < 0) this.queue.push(waiter);
+        else this.queue.splice(at, 0, waiter);
       });
     }
     this.held = true;
+    this.holder = { priority, ...(opts.onPreempt ? { preempt: opts.onPreempt } : {}) };
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
@@ -106,10 +133,19 @@ export class CameraManager {
       const msg = err instanceof Error ? err.message : String(err);
       throw new LeaseError('camera-error', msg);
     }
+    const info = this.camera!.info;
+    const problem = this.check(info);
+    if (problem) {
+      this.log.warn('camera refused', { camera: this.spec, error: problem });
+      await this.closeCamera('refused');
+      this.handOver();
+      throw new LeaseError('camera-error', problem);
+    }
     const notBefore = performance.now();
     let lastSeq = -1;
     let released = false;
     return {
+      info,
       nextFrame: async (dl, sig) => {
         for (;;) {
           if (released) return null;
@@ -151,6 +187,7 @@ export class CameraManager {
   }
 
   private handOver(): void {
+    this.holder = null;
     const next = this.queue.shift();
     if (next) {
       next.grant();

@@ -20,7 +20,7 @@ export interface FaceEngine {
   readonly models: readonly ModelRef[];
   /** Faces in an image, largest first. */
   detect(image: RawImage): Promise<FoundFace[]>;
-  /** Embeddings of one detected face per model id (raw; the matcher normalises). */
+  /** Probe embeddings of one detected face per model id, unit length (src/embed/probe.ts). */
   embed(image: RawImage, face: FoundFace): Promise<ReadonlyMap<string, Float32Array>>;
   /**
    * A matcher for one user's stored templates (per model id) at a target FAR, or null when the templates do not

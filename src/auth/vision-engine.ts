@@ -1,15 +1,15 @@
+import { probeEmbedding } from '../embed/probe.js';
 import { DEFAULT_ATTEMPT_RULE, type AttemptRule } from '../match/attempt-rule.js';
 import { attemptSettingsFor, scoringFor, thresholdFor } from '../match/calibration.js';
 import { l2normalize } from '../match/similarity.js';
 import { TemplateSet } from '../match/templates.js';
 import type { ModelRef } from '../store/store.js';
-import { flipHorizontal } from '../vision/align.js';
 import { FacePipeline, type FaceResult, type LandmarkerId } from '../vision/pipeline.js';
 import type { RawImage } from '../vision/types.js';
 import type { FaceEngine, FoundFace, UserMatcher } from './engine.js';
 
 export interface VisionEngineOptions {
-  /** Embedder ids (config verify.embedders); empty or absent: the pipeline's default. The first decides. */
+  /** Embedder ids (config verify.embedders); empty or absent: ['face-api'] (DEFAULT_EMBEDDERS). The first decides. */
   embedders?: readonly string[];
   intraOpThreads?: number;
   /** Target FAR checked against the calibration at load, so a missing table fails at start, not per request. */
@@ -93,19 +93,8 @@ export class VisionEngine implements FaceEngine {
     for (const e of this.pipeline.embedders) {
       const chip = result.chips[e.id];
       if (!chip) throw new Error(`no chip for embedder ${e.id}`);
-      let v: Float32Array;
-      if (this.flip) {
-        // The chip and its mirror image, averaged as unit vectors (what the calibration measured); one batched
-        // inference where the embedder supports it.
-        const mirror = flipHorizontal(chip);
-        const [a, b] = e.embedBatch ? await e.embedBatch([chip, mirror]) : [await e.embed(chip), await e.embed(mirror)];
-        v = l2normalize(a!);
-        const m = l2normalize(b!);
-        for (let i = 0; i < v.length; i++) v[i] = v[i]! + m[i]!;
-      } else {
-        v = await e.embed(chip);
-      }
-      out.set(e.id, l2normalize(v));
+      // The same function eval and calibration use, so the probe is made the way the thresholds were measured.
+      out.set(e.id, await probeEmbedding(e, chip, this.flip));
     }
     return out;
   }

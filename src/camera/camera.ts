@@ -51,9 +51,11 @@ export interface CameraInfo {
   height: number;
   /** Nominal rate; 0 means as fast as the consumer pulls (replay with fps=0). */
   fps: number;
-  /** V4L2 driver and card names from VIDIOC_QUERYCAP. */
+  /** V4L2 driver, card and bus_info from VIDIOC_QUERYCAP, and the USB serial where sysfs has one (src/camera/identity.ts). */
   driver?: string;
   card?: string;
+  busInfo?: string;
+  serial?: string;
 }
 
 export interface Frame {

@@ -8,7 +8,7 @@ import { CameraError } from './camera.js';
 /** Opaque handle owned by the addon. */
 export type NativeHandle = { readonly __v4l2: unique symbol };
 
-export interface NativeCapability {
+interface NativeCapability {
   driver: string;
   card: string;
   busInfo: string;
@@ -30,7 +30,7 @@ export interface NativeFrameSizes {
   stepwise?: { minWidth: number; maxWidth: number; stepWidth: number; minHeight: number; maxHeight: number; stepHeight: number };
 }
 
-export interface NativeControl {
+interface NativeControl {
   id: number;
   type: number;
   name: string;
@@ -41,7 +41,7 @@ export interface NativeControl {
   flags: number;
 }
 
-export type NativeRead =
+type NativeRead =
   | { status: 'frame'; bytesUsed: number; sequence: number; flags: number; dropped: number; timestampUs: number }
   | { status: 'timeout' }
   | { status: 'woken' };
@@ -71,7 +71,6 @@ export const V4L2_CID_EXPOSURE_AUTO = 0x009a0901;
 export const V4L2_CID_EXPOSURE_ABSOLUTE = 0x009a0902;
 export const V4L2_EXPOSURE_MANUAL = 1;
 export const UVC_SET_CUR = 0x01;
-export const UVC_GET_CUR = 0x81;
 export const UVC_GET_LEN = 0x85;
 
 const METHODS = [

@@ -1,5 +1,6 @@
 // v4l2:/dev/videoN — negotiation, controls and frame conversion over our addon (native/v4l2). The addon does the
 // ioctls and waits for frames off the event loop; this module decides what to ask for and turns bytes into images.
+import { usbSerialOf } from './identity.js';
 import { performance } from 'node:perf_hooks';
 import {
   CameraError,
@@ -295,7 +296,10 @@ export async function openV4l2(spec: string, device: string, opts: OpenOptions):
       fps: fps > 0 ? fps : wantFps,
       driver: cap.driver,
       card: cap.card,
+      busInfo: cap.busInfo,
     };
+    const serial = usbSerialOf(device);
+    if (serial) info.serial = serial;
     return new V4l2Camera(addon, h, info, format, outputChannels(fourcc, opts.output ?? 'auto'), opts.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS, warn);
   } catch (err) {
     try {

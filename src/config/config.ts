@@ -22,6 +22,10 @@ export interface CameraConfig {
   dark_threshold: number;
   /** Seconds the camera stays open after a request, so a quick retry does not pay the open cost again. */
   idle_close: number;
+  /** Accept a v4l2loopback device (anyone who can write to it can show it a video). */
+  allow_loopback: boolean;
+  /** Accept `replay:DIR` cameras (tests and benches; never on a real system). */
+  allow_replay: boolean;
 }
 
 export interface VerifyConfig {
@@ -152,7 +156,7 @@ export const DEFAULT_CONFIG_PATH = '/etc/facegate/config.toml';
 export function defaultConfig(): Config {
   return {
     daemon: { socket: '/run/facegate/facegate.sock', db: '/var/lib/facegate/facegate.db', threads: 1 },
-    camera: { device: 'v4l2:/dev/video0', dark_threshold: 25, idle_close: 2 },
+    camera: { device: 'v4l2:/dev/video0', dark_threshold: 25, idle_close: 2, allow_loopback: false, allow_replay: false },
     verify: {
       target_far: 1e-4,
       rule: DEFAULT_ATTEMPT_RULE.kind,
@@ -302,7 +306,7 @@ function serviceList(): Checker {
 
 const SCHEMA: Record<Exclude<keyof Config, 'services'>, Record<string, Checker>> = {
   daemon: { socket: str({ nonEmpty: true, absolute: true }), db: str({ nonEmpty: true, absolute: true }), threads: num(0, 64, { integer: true }) },
-  camera: { device: cameraSpec(), dark_threshold: num(0, 255), idle_close: num(0, 3600) },
+  camera: { device: cameraSpec(), dark_threshold: num(0, 255), idle_close: num(0, 3600), allow_loopback: bool(), allow_replay: bool() },
   verify: {
     target_far: num(0, 1, { minExclusive: true }),
     rule: oneOf(ATTEMPT_RULE_KINDS),
@@ -364,6 +368,9 @@ export function validateConfig(doc: unknown): Config {
       if (!check) throw new ConfigError(key, `unknown key (known in [${section}]: ${Object.keys(schema).join(', ')})`);
       target[name] = check(val, key);
     }
+  }
+  if (cfg.camera.device.startsWith('replay:') && !cfg.camera.allow_replay) {
+    throw new ConfigError('camera.device', 'replay: cameras are accepted only with camera.allow_replay = true (tests and benches)');
   }
   if (cfg.verify.min_brightness >= cfg.verify.max_brightness) {
     throw new ConfigError('verify.min_brightness', `must be below verify.max_brightness (${cfg.verify.max_brightness})`);

@@ -17,6 +17,7 @@ export interface Logger {
 
 function quote(v: string): string {
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects or escapes
   const escaped = v.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return /^[A-Za-z0-9_./:@+-]+$/.test(escaped) ? escaped : `"${escaped}"`;
 }

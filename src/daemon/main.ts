@@ -12,6 +12,8 @@ import { CameraManager } from '../auth/camera-manager.js';
 import { createLogger } from './log.js';
 import { FacegateServer } from './server.js';
 import { writeStatus, removeStatus } from './status-file.js';
+import { checkPrivateDir } from './runtime-dir.js';
+import { untrustedCamera } from '../camera/identity.js';
 import { VisionEngine } from '../auth/vision-engine.js';
 import { loadConfiguredLiveness } from '../liveness/load.js';
 
@@ -81,22 +83,39 @@ async function main(): Promise<void> {
     }
   }
 
-  const store = TemplateStore.open(config.daemon.db);
+  // A database that cannot be opened (corrupt, unreadable, wrong owner) must not keep PAM waiting on a daemon
+  // that restarts in a loop: serve, answer every request `unavailable` at once, and say why in the log.
+  let store: TemplateStore | null = null;
+  try {
+    store = TemplateStore.open(config.daemon.db);
+  } catch (err) {
+    log.error('template database unavailable', { db: config.daemon.db, error: (err as Error).message, fix: 'run "facegate doctor"' });
+  }
   const engine = await VisionEngine.load({ embedders: config.verify.embedders, targetFar: config.verify.target_far, rule: { kind: config.verify.rule, frames: config.verify.rule_frames }, ...(threads !== undefined ? { intraOpThreads: threads } : {}) });
   const liveness = await loadConfiguredLiveness(config.liveness, threads);
-  const camera = new CameraManager(config.camera.device, config.camera.idle_close * 1000, log);
+  const camera = new CameraManager(config.camera.device, config.camera.idle_close * 1000, log, undefined, (info) => untrustedCamera(info, config.camera));
   const server = new FacegateServer({ config, store, engine, liveness: liveness?.checker ?? null, camera, log });
   const fd = activationFd();
-  if (fd !== undefined) await server.listenFd(fd);
-  else {
-    // 0755 despite our 0077 umask: users' own PAM stacks (lock screens) must reach the 0666 socket inside.
-    const socketDir = path.dirname(config.daemon.socket);
-    if (fs.mkdirSync(socketDir, { recursive: true }) !== undefined) fs.chmodSync(socketDir, 0o755);
-    await server.listenPath(config.daemon.socket);
+  const socketDir = path.dirname(config.daemon.socket);
+  // Under socket activation the socket is systemd's; the directory then only holds the status file, if it exists.
+  const statusDirExists = fd === undefined || fs.existsSync(socketDir);
+  try {
+    if (fd === undefined) {
+      // 0755 despite our 0077 umask: users' own PAM stacks (lock screens) must reach the 0666 socket inside.
+      if (fs.mkdirSync(socketDir, { recursive: true }) !== undefined) fs.chmodSync(socketDir, 0o755);
+    }
+    // Someone who can write there could swap our socket or status file for their own.
+    if (statusDirExists) checkPrivateDir(socketDir);
+  } catch (err) {
+    log.error('unsafe socket directory', { error: (err as Error).message });
+    process.exit(2);
   }
+  if (fd !== undefined) await server.listenFd(fd);
+  else await server.listenPath(config.daemon.socket);
   const readyMs = Math.round(performance.now());
   let statusFile: string | undefined;
   try {
+    if (!statusDirExists) throw new Error(`${socketDir} does not exist`);
     statusFile = writeStatus(config.daemon.socket, {
     pid: process.pid,
     started: new Date(Date.now() - readyMs).toISOString(),
@@ -125,7 +144,7 @@ async function main(): Promise<void> {
   if (dbusBus !== 'none') {
     // Imported only now: dbus-next costs ~0.4 s of start-up that PAM requests should not wait for.
     const { startDbusService } = await import('../dbus/connect.js');
-    dbusHandle = await startDbusService(dbusBus, { runner: server, store, models: engine.models, camera, config, log }).catch((err: unknown) => {
+    dbusHandle = await startDbusService(dbusBus, { runner: server, store: store ?? { listFaces: () => { throw new Error('template database unavailable (facegate doctor)'); } }, models: engine.models, camera, config, log }).catch((err: unknown) => {
       log.error('dbus unavailable', { bus: dbusBus, error: err instanceof Error ? err.message : String(err) });
       return null;
     });
@@ -141,7 +160,7 @@ async function main(): Promise<void> {
     await camera.shutdown();
     await engine.close();
     await liveness?.close();
-    store.close();
+    store?.close();
     if (statusFile) removeStatus(statusFile);
     process.exit(0);
   };

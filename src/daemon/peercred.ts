@@ -12,6 +12,9 @@ export interface PeerCred {
 interface PeerCredAddon {
   getPeerCred(fd: number): unknown;
   userName(uid: number): unknown;
+  uidOfName(name: string): unknown;
+  userNameAsync(uid: number): Promise<unknown>;
+  uidOfNameAsync(name: string): Promise<unknown>;
 }
 
 let addon: PeerCredAddon | undefined;
@@ -55,4 +58,36 @@ export function userNameOfUid(uid: number): string | null {
   const name = load().userName(uid);
   if (name !== null && typeof name !== 'string') throw new Error('peercred: unexpected result');
   return name;
+}
+
+function checkUid(uid: number): void {
+  if (!Number.isInteger(uid) || uid < 0 || uid > 0xffffffff) throw new Error(`bad uid ${uid}`);
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 255 || name.includes('\0')) throw new Error('bad user name');
+}
+
+/** The uid of a login name through NSS (getpwnam_r), or null if there is no such user. */
+export function uidOfUserName(name: string): number | null {
+  checkName(name);
+  const uid = load().uidOfName(name);
+  if (uid !== null && typeof uid !== 'number') throw new Error('peercred: unexpected result');
+  return uid;
+}
+
+/** userNameOfUid on the libuv thread pool, so a slow NSS source (LDAP, sssd) never blocks the event loop. */
+export async function userNameOfUidAsync(uid: number): Promise<string | null> {
+  checkUid(uid);
+  const name = await load().userNameAsync(uid);
+  if (name !== null && typeof name !== 'string') throw new Error('peercred: unexpected result');
+  return name;
+}
+
+/** uidOfUserName on the libuv thread pool. */
+export async function uidOfUserNameAsync(name: string): Promise<number | null> {
+  checkName(name);
+  const uid = await load().uidOfNameAsync(name);
+  if (uid !== null && typeof uid !== 'number') throw new Error('peercred: unexpected result');
+  return uid;
 }

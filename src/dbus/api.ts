@@ -30,7 +30,10 @@ export const ERRORS = {
 
 export type ErrorName = (typeof ERRORS)[keyof typeof ERRORS];
 
-/** Methods of INTERFACE with their exact input signatures. */
+/**
+ * The handlers' signatures: what each method takes and replies, and what each signal carries. The contract
+ * itself is dbus/org.facegate.Daemon.xml; src/dbus/contract.ts refuses to serve a file that says otherwise.
+ */
 export const METHODS = {
   Verify: 's',
   Cancel: '',
@@ -40,34 +43,22 @@ export const METHODS = {
 
 export type MethodName = keyof typeof METHODS;
 
-export const INTROSPECTION_XML = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
-<node>
-  <interface name="${INTERFACE}">
-    <!-- Starts a verification of USER's face; progress and the answer come as signals to the caller only. -->
-    <method name="Verify">
-      <arg name="user" type="s" direction="in"/>
-    </method>
-    <!-- Stops the caller's verification; no VerifyResult follows. -->
-    <method name="Cancel"/>
-    <!-- Enrolled faces of USER: (id, label, created ISO-8601 UTC). Never template data. -->
-    <method name="ListEnrolled">
-      <arg name="user" type="s" direction="in"/>
-      <arg name="faces" type="a(sss)" direction="out"/>
-    </method>
-    <method name="GetStatus">
-      <arg name="status" type="a{sv}" direction="out"/>
-    </method>
-    <signal name="VerifyStatus">
-      <arg name="event" type="s"/>
-      <arg name="done" type="b"/>
-    </signal>
-    <signal name="VerifyResult">
-      <arg name="answer" type="s"/>
-      <arg name="reason" type="s"/>
-    </signal>
-  </interface>
-  <interface name="org.freedesktop.DBus.Introspectable">
+export const METHOD_REPLIES: { readonly [M in MethodName]: string } = {
+  Verify: '',
+  Cancel: '',
+  ListEnrolled: 'a(sss)',
+  GetStatus: 'a{sv}',
+};
+
+export const SIGNALS = {
+  VerifyStatus: 'sb',
+  VerifyResult: 'ss',
+} as const;
+
+export type SignalName = keyof typeof SIGNALS;
+
+/** The standard interfaces the object also answers (src/dbus/service.ts), appended to the contract's. */
+export const STANDARD_INTERFACES = `  <interface name="org.freedesktop.DBus.Introspectable">
     <method name="Introspect">
       <arg name="xml_data" type="s" direction="out"/>
     </method>
@@ -94,7 +85,6 @@ export const INTROSPECTION_XML = `<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-B
       <arg name="machine_uuid" type="s" direction="out"/>
     </method>
   </interface>
-</node>
 `;
 
 /** Introspection of an ancestor of OBJECT_PATH: no interfaces of its own, one child node. */

@@ -4,9 +4,11 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../daemon/log.js';
 import type { PeerCred } from '../daemon/peercred.js';
 import { mayAskFor } from '../policy/index.js';
+import { lookupFromSync, UserDirectory, type UserLookup } from '../daemon/user-directory.js';
 import type { Answer, EventCode, Request } from '../protocol/index.js';
 import type { FaceInfo, ModelRef } from '../store/store.js';
-import { API_VERSION, ERRORS, INTERFACE, INTROSPECTION_XML, METHODS, OBJECT_PATH, parentIntrospection, type MethodName } from './api.js';
+import { API_VERSION, ERRORS, INTERFACE, METHOD_REPLIES, METHODS, OBJECT_PATH, SIGNALS, parentIntrospection, type MethodName, type SignalName } from './api.js';
+import { loadIntrospection } from './contract.js';
 import { DbusMethodError, checkArgs, checkUser } from './validate.js';
 
 const { Message, MessageType, MessageFlag, Variant } = dbus;
@@ -32,6 +34,8 @@ export interface DbusServiceDeps {
   version: string;
   /** Injected for tests; production resolves uids with getpwuid_r. */
   userName?: (uid: number) => string | null;
+  /** passwd look-ups off the event loop (default: a cached UserDirectory; src/daemon/user-directory.ts). */
+  users?: UserLookup;
   maxVerifications?: number;
 }
 
@@ -54,11 +58,16 @@ export class FacegateDbusService {
   private readonly reserved = new Set<string>();
   private closing = false;
   private attached = false;
+  /** dbus/org.facegate.Daemon.xml plus the standard interfaces; read once, so a bad file fails the start. */
+  private readonly introspection: string;
+  private usersLookup: UserLookup | null = null;
 
   constructor(
     private readonly bus: dbus.MessageBus,
     private readonly deps: DbusServiceDeps,
-  ) {}
+  ) {
+    this.introspection = loadIntrospection();
+  }
 
   /** Starts answering method calls on the connection. */
   attach(): void {
@@ -96,7 +105,7 @@ export class FacegateDbusService {
       if (msg.interface === 'org.freedesktop.DBus.Properties') return this.properties(msg);
       if (msg.interface !== undefined && msg.interface !== INTERFACE) return false;
       const member = msg.member;
-      if (!Object.prototype.hasOwnProperty.call(METHODS, member)) {
+      if (!Object.hasOwn(METHODS, member)) {
         this.error(msg, 'org.freedesktop.DBus.Error.UnknownMethod', `${INTERFACE} has no method ${String(member).slice(0, 64)}`);
         return true;
       }
@@ -123,7 +132,7 @@ export class FacegateDbusService {
           await this.listEnrolled(msg, checkUser(method, args[0]));
           return;
         case 'GetStatus':
-          this.reply(msg, 'a{sv}', [this.status()]);
+          this.reply(msg, METHOD_REPLIES.GetStatus, [this.status()]);
           return;
       }
     } catch (err) {
@@ -152,7 +161,7 @@ export class FacegateDbusService {
     let watching = false;
     try {
       cred = await this.callerCred(sender);
-      this.authorise(cred.uid, user, sender);
+      await this.authorise(cred.uid, user, sender);
       watching = true;
       await this.watchCaller(sender);
       if (this.closing) throw new DbusMethodError(ERRORS.shuttingDown, 'facegated is stopping');
@@ -167,21 +176,21 @@ export class FacegateDbusService {
     const running: Running = { user, uid: cred.uid, abort, done: Promise.resolve() };
     this.running.set(sender, running);
     // The reply goes out before the first signal: the caller may treat signals before it as someone else's.
-    this.reply(msg, '', []);
+    this.reply(msg, METHOD_REPLIES.Verify, []);
     const request: Request = { type: 'request', user, service: DBUS_SERVICE, tty: '', rhost: '', deadlineMs: this.deps.config.verify.timeout * 1000 };
     running.done = (async () => {
       try {
-        const answer = await this.deps.runner.run(request, cred, abort.signal, (e) => this.signal(sender, 'VerifyStatus', 'sb', [e, false]));
+        const answer = await this.deps.runner.run(request, cred, abort.signal, (e) => this.signal(sender, 'VerifyStatus', [e, false]));
         // A cancelled verification ends with the reply to Cancel, never with a result.
         if (answer && !abort.signal.aborted) {
-          this.signal(sender, 'VerifyStatus', 'sb', [answer.result, true]);
-          this.signal(sender, 'VerifyResult', 'ss', [answer.result, answer.reason]);
+          this.signal(sender, 'VerifyStatus', [answer.result, true]);
+          this.signal(sender, 'VerifyResult', [answer.result, answer.reason]);
         }
       } catch (err) {
         this.deps.log.error('dbus verify failed', { user, error: err instanceof Error ? err.message : String(err) });
         if (!abort.signal.aborted) {
-          this.signal(sender, 'VerifyStatus', 'sb', ['unavailable', true]);
-          this.signal(sender, 'VerifyResult', 'ss', ['unavailable', 'internal-error']);
+          this.signal(sender, 'VerifyStatus', ['unavailable', true]);
+          this.signal(sender, 'VerifyResult', ['unavailable', 'internal-error']);
         }
       } finally {
         this.running.delete(sender);
@@ -197,16 +206,16 @@ export class FacegateDbusService {
     r.abort.abort();
     await r.done;
     this.deps.log.info('dbus verify cancelled', { user: r.user, uid: r.uid });
-    this.reply(msg, '', []);
+    this.reply(msg, METHOD_REPLIES.Cancel, []);
   }
 
   private async listEnrolled(msg: Msg, user: string): Promise<void> {
     const sender = this.senderOf(msg);
     const cred = await this.callerCred(sender);
-    this.authorise(cred.uid, user, sender);
+    await this.authorise(cred.uid, user, sender);
     // Only these three fields leave the daemon: no vectors, no model data.
     const faces = this.deps.store.listFaces(user).map((f) => [String(f.id), f.label, new Date(f.created).toISOString()]);
-    this.reply(msg, 'a(sss)', [faces]);
+    this.reply(msg, METHOD_REPLIES.ListEnrolled, [faces]);
   }
 
   private status(): Record<string, InstanceType<typeof Variant>> {
@@ -224,8 +233,11 @@ export class FacegateDbusService {
   }
 
   /** Same rule as the socket (mayAskFor); a uid that resolves to no name may only act as root would not. */
-  private authorise(uid: number, user: string, sender: string): void {
-    if (!mayAskFor(uid, user, this.deps.userName)) {
+  private async authorise(uid: number, user: string, sender: string): Promise<void> {
+    // The caller's name comes from a cache or the libuv pool: a slow NSS source must not stall the event loop.
+    this.usersLookup ??= this.deps.users ?? (this.deps.userName ? lookupFromSync(this.deps.userName, () => null) : new UserDirectory());
+    const name = uid === 0 ? null : await this.usersLookup.nameOf(uid).catch(() => null);
+    if (!mayAskFor(uid, user, () => name)) {
       this.deps.log.warn('dbus not permitted', { uid, user, sender });
       throw new DbusMethodError(ERRORS.permissionDenied, `uid ${uid} may not act for user ${user}: only root may ask for other users`);
     }
@@ -333,7 +345,7 @@ export class FacegateDbusService {
   private introspect(msg: Msg): boolean {
     if (msg.member !== 'Introspect' || msg.signature) return false;
     if (msg.path === OBJECT_PATH) {
-      this.reply(msg, 's', [INTROSPECTION_XML]);
+      this.reply(msg, 's', [this.introspection]);
       return true;
     }
     // Ancestors list the next path element, so tools like d-feet and busctl tree can walk down to the object.
@@ -357,8 +369,8 @@ export class FacegateDbusService {
   }
 
   /** Signals go to the caller alone (unicast): other users never learn who is verifying or how it went. */
-  private signal(destination: string, member: 'VerifyStatus' | 'VerifyResult', signature: string, body: unknown[]): void {
-    this.send(new Message({ type: MessageType.SIGNAL, path: OBJECT_PATH, interface: INTERFACE, member, signature, body, destination }));
+  private signal(destination: string, member: SignalName, body: unknown[]): void {
+    this.send(new Message({ type: MessageType.SIGNAL, path: OBJECT_PATH, interface: INTERFACE, member, signature: SIGNALS[member], body, destination }));
   }
 
   private send(m: Msg): void {

@@ -44,6 +44,7 @@ export function userNameProblem(name: string): string | null {
   // The bus daemon validates UTF-8 and refuses NUL; a lone surrogate is checked anyway (fail closed).
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(name)) return 'is not valid UTF-8';
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects or escapes
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'contains control characters';
   if (!isValidUserName(name)) return 'is not a valid login name (letters, digits, "_", ".", "@", "-"; a trailing "$" allowed)';
   return null;

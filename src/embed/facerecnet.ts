@@ -83,7 +83,9 @@ export class FaceRecNetEmbedder implements Embedder {
       const s = RECOGNITION_INPUT_SIZE;
       const per = 3 * s * s;
       const buf = new Float32Array(per * chips.length);
-      chips.forEach((c, i) => chipToPlanar(c, s, buf, i * per));
+      chips.forEach((c, i) => {
+        chipToPlanar(c, s, buf, i * per);
+      });
       const all = await this.runBatch({ data: buf, dims: [chips.length, 3, s, s] }, chips.length);
       return chips.map((_, i) => all.subarray(i * RECOGNITION_DIM, (i + 1) * RECOGNITION_DIM));
     });
@@ -92,9 +94,4 @@ export class FaceRecNetEmbedder implements Embedder {
   close(): Promise<void> {
     return this.runner.close();
   }
-}
-
-/** Module-level factory, the convention src/vision/registry.ts looks for first. */
-export function load(opts: SessionOptions = {}): Promise<FaceRecNetEmbedder> {
-  return FaceRecNetEmbedder.load(opts);
 }

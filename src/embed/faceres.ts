@@ -100,7 +100,9 @@ export class FaceresEmbedder implements Embedder {
       const s = FACERES_SIZE;
       const per = s * s * 3;
       const buf = new Float32Array(per * chips.length);
-      chips.forEach((c, i) => chipToNhwc255(c, s, buf, i * per));
+      chips.forEach((c, i) => {
+        chipToNhwc255(c, s, buf, i * per);
+      });
       const all = await this.run({ data: buf, dims: [chips.length, s, s, 3] }, chips.length);
       return chips.map((_, i) => all.subarray(i * FACERES_DIM, (i + 1) * FACERES_DIM));
     });
@@ -109,9 +111,4 @@ export class FaceresEmbedder implements Embedder {
   close(): Promise<void> {
     return this.runner.close();
   }
-}
-
-/** Loads the faceres embedder (models/human-faceres.onnx, digest-checked). */
-export function load(opts: SessionOptions = {}): Promise<FaceresEmbedder> {
-  return FaceresEmbedder.load(opts);
 }

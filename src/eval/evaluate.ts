@@ -253,7 +253,9 @@ export async function evaluateLfw(
   );
   const t = tally(present, outcomes);
   const index = new Map<string, number>();
-  present.forEach((w, i) => index.set(w.path, i));
+  present.forEach((w, i) => {
+    index.set(w.path, i);
+  });
   const scoresFor = (model: string): Float64Array => {
     const vec = modelVectors(outcomes, model);
     return lfwScores(pairs, (name, n) => {
@@ -289,7 +291,7 @@ export async function evaluateLfw(
 export function rocSeries(out: EvalOutput): { label: string; points: RocPoint[] }[] {
   const series: { label: string; points: RocPoint[] }[] = [];
   const { pairs, unlock } = out.scores;
-  if (pairs && pairs.genuine.length && pairs.impostor.length) series.push({ label: 'pairs', points: rocCurve(pairs.genuine, pairs.impostor) });
-  if (unlock && unlock.genuine.length && unlock.impostor.length) series.push({ label: 'unlock', points: rocCurve(unlock.genuine, unlock.impostor) });
+  if (pairs?.genuine.length && pairs.impostor.length) series.push({ label: 'pairs', points: rocCurve(pairs.genuine, pairs.impostor) });
+  if (unlock?.genuine.length && unlock.impostor.length) series.push({ label: 'unlock', points: rocCurve(unlock.genuine, unlock.impostor) });
   return series;
 }

@@ -129,7 +129,9 @@ export function makeLfwPairs(
     return Math.floor((s / 2 ** 32) * n);
   };
   const groups: (typeof people)[number][][] = Array.from({ length: folds }, () => []);
-  people.forEach((p, i) => groups[i % folds]!.push(p));
+  people.forEach((p, i) => {
+    groups[i % folds]!.push(p);
+  });
   const lines = [`${folds}\t${perFold}`];
   for (const g of groups) {
     const matchedAll: string[] = [];
@@ -163,5 +165,5 @@ export function makeLfwPairs(
     }
     lines.push(...matched, ...mismatched);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

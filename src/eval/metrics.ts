@@ -214,7 +214,7 @@ export function upperBound(errors: number, n: number, confidence = 0.95): number
   if (!Number.isInteger(errors) || errors < 0 || errors > n) throw new Error(`bad error count ${errors} of ${n}`);
   if (errors === n) return 1;
   const alpha = 1 - confidence;
-  if (errors === 0) return 1 - Math.pow(alpha, 1 / n);
+  if (errors === 0) return 1 - alpha ** (1 / n);
   let lo = errors / n;
   let hi = 1;
   for (let it = 0; it < 200; it++) {

@@ -97,5 +97,5 @@ export function rocSvg(series: readonly RocSeries[], title = 'ROC'): string {
     );
   });
   parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  return `${parts.join('\n')}\n`;
 }

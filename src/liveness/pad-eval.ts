@@ -41,7 +41,9 @@ export function trainOnFrames(
   if (rows.length === 0) throw new Error('no frames with a face to train on');
   const dim = rows[0]!.length;
   const x = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => x.set(r, i * dim));
+  rows.forEach((r, i) => {
+    x.set(r, i * dim);
+  });
   return trainLogistic({ x, dim, y: Uint8Array.from(labels) }, { lambda });
 }
 

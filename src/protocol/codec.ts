@@ -7,7 +7,6 @@ import {
   REASONS_BY_RESULT,
   RESULTS,
   type Answer,
-  type Event,
   type EventCode,
   type Message,
   type ReasonFor,

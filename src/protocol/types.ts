@@ -4,7 +4,6 @@ export const EVENT_CODES = [
   'looking',
   'no-face',
   'too-dark',
-  'multiple-faces',
   'too-far',
   'blurry',
   'retry',

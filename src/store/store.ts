@@ -3,6 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LockoutTable } from './lockout.js';
 import { checkUserName } from './username.js';
+import { uidOfUserName } from '../daemon/peercred.js';
+import { sameCamera, type CameraIdentity } from '../camera/identity.js';
 
 /** The embedder a template was made with: templates only match live embeddings of the same network file. */
 export interface ModelRef {
@@ -14,13 +16,26 @@ export interface NewTemplate extends ModelRef {
   readonly vector: Float32Array;
 }
 
+export type { CameraIdentity };
+
+/** Who a face belongs to and where it was taken, fixed at enrolment. */
+export interface FaceOwner {
+  /** The account's uid at enrolment: a later account reusing the name does not match (issue 7). */
+  readonly uid: number;
+  readonly camera?: CameraIdentity;
+}
+
 export interface FaceInfo {
   id: number;
   user: string;
+  /** null for faces migrated from schema 1 whose user no longer resolved. */
+  uid: number | null;
   label: string;
   /** Unix milliseconds. */
   created: number;
   models: ModelRef[];
+  /** null when enrolled before facegate recorded cameras. */
+  camera: CameraIdentity | null;
 }
 
 export interface UserSummary {
@@ -33,10 +48,29 @@ export interface UserSummary {
 export interface TemplateLookup {
   byModel: Map<string, Float32Array[]>;
   stale: Array<ModelRef & { count: number }>;
+  /** Templates left out because they belong to another uid than the account's current one (or to none). */
+  otherAccount: number;
+  /** Templates left out because they were enrolled with another camera. */
+  otherCamera: number;
+}
+
+/** Which templates a lookup may return; omitted fields do not filter. */
+export interface TemplateFilter {
+  /** The uid the name resolves to now; templates of another (or no recorded) uid are left out. */
+  uid?: number;
+  /** The camera in use; faces enrolled with another camera are left out (faces with none recorded are kept). */
+  camera?: CameraIdentity;
+}
+
+/** A schema step: SQL, or code for what SQL cannot do (asking NSS for uids). */
+type Migration = string | ((db: Database, ctx: MigrationContext) => void);
+
+interface MigrationContext {
+  resolveUid: (name: string) => number | null;
 }
 
 /** Ordered schema migrations; user_version is the number applied. Append, never edit. */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE users (
      id INTEGER PRIMARY KEY,
      name TEXT NOT NULL UNIQUE,
@@ -64,6 +98,17 @@ const MIGRATIONS: readonly string[] = [
      failures INTEGER NOT NULL CHECK (failures >= 0),
      updated INTEGER NOT NULL
    );`,
+  // 3: faces are bound to the account's uid (a re-used name must not inherit them) and to the camera used.
+  (db, { resolveUid }) => {
+    db.exec(`ALTER TABLE users ADD COLUMN uid INTEGER CHECK (uid IS NULL OR uid >= 0);
+             ALTER TABLE faces ADD COLUMN camera TEXT;`);
+    // The best binding there is for old rows: the account holding the name when facegate is upgraded. A name that
+    // resolves to nobody keeps uid NULL, and its faces are never matched again (re-enrol).
+    const set = db.prepare('UPDATE users SET uid = ? WHERE id = ?');
+    for (const row of db.prepare('SELECT id, name FROM users').all() as Array<{ id: number; name: string }>) {
+      set.run(resolveUid(row.name), row.id);
+    }
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -72,6 +117,7 @@ const LABEL_MAX = 64;
 
 export function checkLabel(label: string): string {
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects or escapes
   if (label.length === 0 || label.length > LABEL_MAX || /[\u0000-\u001f\u007f]/.test(label)) {
     throw new Error(`label must be 1-${LABEL_MAX} printable characters`);
   }
@@ -80,13 +126,15 @@ export function checkLabel(label: string): string {
 
 export interface OpenOptions {
   readonly?: boolean;
+  /** Name to uid, for migrating schema 1 (default: NSS through the peercred addon). */
+  resolveUid?: (name: string) => number | null;
   /** Clock for the lockout counters (tests); Date.now by default. */
   now?: () => number;
 }
 
 /**
- * Enrolled faces in SQLite. The file is created 0600 in a 0700 directory (the daemon runs as root; tests use a
- * temp dir). Vectors are little-endian float32 BLOBs and never leave this module except to the matcher.
+ * Enrolled faces in SQLite. The file is created 0600 in a 0700 directory owned by facegated's user (`facegate`;
+ * tests use a temp dir). Vectors are little-endian float32 BLOBs and never leave this module except to the matcher.
  */
 export class TemplateStore {
   /** Failed-attempt counters per user (docs/lockout.md). */
@@ -109,7 +157,7 @@ export class TemplateStore {
       if (!opts.readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
-        migrate(db);
+        migrate(db, { resolveUid: opts.resolveUid ?? uidOfUserName });
       } else {
         const version = db.pragma('user_version', { simple: true });
         if (version !== SCHEMA_VERSION) {
@@ -127,19 +175,30 @@ export class TemplateStore {
     if (this.db.open) this.db.close();
   }
 
-  /** Adds one face (one enrolment) with its templates, atomically. Returns the new face. */
-  addFace(user: string, label: string, templates: readonly NewTemplate[]): FaceInfo {
+  /**
+   * Adds one face (one enrolment) with its templates, atomically: a crash mid-way leaves no part of it (SQLite's
+   * WAL commit). Returns the new face. A name re-used by a new uid loses the old account's faces first.
+   */
+  addFace(user: string, label: string, templates: readonly NewTemplate[], owner: FaceOwner): FaceInfo {
     checkUserName(user);
     checkLabel(label);
+    if (!Number.isInteger(owner.uid) || owner.uid < 0 || owner.uid > 0xffffffff) throw new Error(`bad uid ${owner.uid}`);
     if (templates.length === 0) throw new Error('no templates to store');
     for (const t of templates) {
       if (t.vector.length === 0 || !t.vector.every(Number.isFinite)) throw new Error(`template for ${t.id} is not a finite vector`);
     }
     const now = Date.now();
+    const camera = owner.camera ? JSON.stringify(cameraIdentity(owner.camera)) : null;
     const tx = this.db.transaction((): number => {
-      this.db.prepare('INSERT OR IGNORE INTO users(name, created) VALUES (?, ?)').run(user, now);
-      const uid = (this.db.prepare('SELECT id FROM users WHERE name = ?').get(user) as { id: number }).id;
-      const faceId = Number(this.db.prepare('INSERT INTO faces(user_id, label, created) VALUES (?, ?, ?)').run(uid, label, now).lastInsertRowid);
+      const prev = this.db.prepare('SELECT id, uid FROM users WHERE name = ?').get(user) as { id: number; uid: number | null } | undefined;
+      if (prev && prev.uid !== owner.uid) {
+        // The faces of a deleted account that had this name: they must never unlock the new one.
+        this.db.prepare('DELETE FROM faces WHERE user_id = ?').run(prev.id);
+        this.db.prepare('UPDATE users SET uid = ? WHERE id = ?').run(owner.uid, prev.id);
+      }
+      this.db.prepare('INSERT OR IGNORE INTO users(name, uid, created) VALUES (?, ?, ?)').run(user, owner.uid, now);
+      const userId = (this.db.prepare('SELECT id FROM users WHERE name = ?').get(user) as { id: number }).id;
+      const faceId = Number(this.db.prepare('INSERT INTO faces(user_id, label, created, camera) VALUES (?, ?, ?, ?)').run(userId, label, now, camera).lastInsertRowid);
       const ins = this.db.prepare('INSERT INTO templates(face_id, model_id, model_sha256, dim, vector) VALUES (?, ?, ?, ?, ?)');
       for (const t of templates) ins.run(faceId, t.id, t.sha256, t.vector.length, vectorToBlob(t.vector));
       return faceId;
@@ -169,13 +228,15 @@ export class TemplateStore {
 
   private face(id: number): FaceInfo | undefined {
     const row = this.db
-      .prepare('SELECT f.id AS id, u.name AS user, f.label AS label, f.created AS created FROM faces f JOIN users u ON u.id = f.user_id WHERE f.id = ?')
-      .get(id) as { id: number; user: string; label: string; created: number } | undefined;
+      .prepare(
+        'SELECT f.id AS id, u.name AS user, u.uid AS uid, f.label AS label, f.created AS created, f.camera AS camera FROM faces f JOIN users u ON u.id = f.user_id WHERE f.id = ?',
+      )
+      .get(id) as { id: number; user: string; uid: number | null; label: string; created: number; camera: string | null } | undefined;
     if (!row) return undefined;
     const models = this.db
       .prepare('SELECT DISTINCT model_id AS id, model_sha256 AS sha256 FROM templates WHERE face_id = ? ORDER BY model_id')
       .all(id) as ModelRef[];
-    return { id: row.id, user: row.user, label: row.label, created: row.created, models };
+    return { id: row.id, user: row.user, uid: row.uid, label: row.label, created: row.created, models, camera: parseCamera(row.camera) };
   }
 
   /** Removes one face of a user; false if the user has no face with that id. */
@@ -221,19 +282,32 @@ export class TemplateStore {
    * The user's templates for the models in use. Templates whose model id is in use but whose checksum differs
    * were made by another version of that network: they are returned as `stale`, never matched.
    */
-  templatesFor(user: string, models: readonly ModelRef[]): TemplateLookup {
+  templatesFor(user: string, models: readonly ModelRef[], filter: TemplateFilter = {}): TemplateLookup {
     checkUserName(user);
     const rows = this.db
       .prepare(
-        `SELECT t.model_id AS id, t.model_sha256 AS sha256, t.dim AS dim, t.vector AS vector
+        `SELECT t.model_id AS id, t.model_sha256 AS sha256, t.dim AS dim, t.vector AS vector, u.uid AS uid, f.camera AS camera
          FROM templates t JOIN faces f ON f.id = t.face_id JOIN users u ON u.id = f.user_id
          WHERE u.name = ? ORDER BY t.id`,
       )
-      .all(user) as Array<{ id: string; sha256: string; dim: number; vector: Buffer }>;
+      .all(user) as Array<{ id: string; sha256: string; dim: number; vector: Buffer; uid: number | null; camera: string | null }>;
     const want = new Map(models.map((m) => [m.id, m.sha256]));
     const byModel = new Map<string, Float32Array[]>();
     const stale = new Map<string, ModelRef & { count: number }>();
+    let otherAccount = 0;
+    let otherCamera = 0;
     for (const r of rows) {
+      if (filter.uid !== undefined && r.uid !== filter.uid) {
+        otherAccount++;
+        continue;
+      }
+      if (filter.camera && r.camera !== null) {
+        const enrolled = parseCamera(r.camera);
+        if (!enrolled || !sameCamera(enrolled, filter.camera)) {
+          otherCamera++;
+          continue;
+        }
+      }
       const sha = want.get(r.id);
       if (sha === undefined) continue;
       if (sha !== r.sha256) {
@@ -247,7 +321,43 @@ export class TemplateStore {
       list.push(blobToVector(r.vector, r.dim));
       byModel.set(r.id, list);
     }
-    return { byModel, stale: [...stale.values()] };
+    return { byModel, stale: [...stale.values()], otherAccount, otherCamera };
+  }
+
+  /** The uid the user's faces are bound to (null: none recorded, or no such user). */
+  boundUid(user: string): number | null {
+    checkUserName(user);
+    const row = this.db.prepare('SELECT uid FROM users WHERE name = ?').get(user) as { uid: number | null } | undefined;
+    return row?.uid ?? null;
+  }
+
+  /** Every distinct camera recorded at enrolment, with how many faces each (for `facegate doctor`). */
+  enrolledCameras(): Array<{ camera: CameraIdentity | null; faces: number }> {
+    const rows = this.db.prepare('SELECT camera, COUNT(*) AS n FROM faces GROUP BY camera ORDER BY camera').all() as Array<{ camera: string | null; n: number }>;
+    return rows.map((r) => ({ camera: parseCamera(r.camera), faces: Number(r.n) }));
+  }
+
+  /** SQLite's own consistency check ("ok" when sound); `facegate doctor` runs it. */
+  integrityCheck(): string {
+    const rows = this.db.pragma('quick_check') as Array<Record<string, unknown>>;
+    return rows.map((r) => String(Object.values(r)[0])).join('; ');
+  }
+}
+
+/** Only the identifying fields, in a fixed order, so equal identities serialise equally. */
+function cameraIdentity(c: CameraIdentity): CameraIdentity {
+  return { driver: c.driver, card: c.card, bus: c.bus, ...(c.serial ? { serial: c.serial } : {}) };
+}
+
+function parseCamera(text: string | null): CameraIdentity | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    if (typeof v.driver !== 'string' || typeof v.card !== 'string' || typeof v.bus !== 'string') return null;
+    if (v.serial !== undefined && typeof v.serial !== 'string') return null;
+    return cameraIdentity(v as unknown as CameraIdentity);
+  } catch {
+    return null;
   }
 }
 
@@ -270,29 +380,55 @@ function blobToVector(blob: Buffer, dim: number): Float32Array {
   return v;
 }
 
-function migrate(db: Database): void {
+function migrate(db: Database, ctx: MigrationContext): void {
   const current = Number(db.pragma('user_version', { simple: true }));
   if (current > SCHEMA_VERSION) {
     throw new Error(`template database schema ${current} is newer than this facegate (${SCHEMA_VERSION}); upgrade facegate`);
   }
   for (let v = current; v < SCHEMA_VERSION; v++) {
+    const step = MIGRATIONS[v]!;
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
+      if (typeof step === 'string') db.exec(step);
+      else step(db, ctx);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
 }
 
-/** Creates the directory (0700) and an empty database file (0600) before SQLite opens it with its own umask. */
+/**
+ * Creates the directory (0700) and an empty database file (0600) before SQLite opens it with its own umask. When
+ * root (the CLI: enrol, remove) works on a database in a directory another user owns (facegated's state directory,
+ * owned by the `facegate` user), the files are handed to that owner so the unprivileged daemon can still open them;
+ * SQLite gives the -wal and -shm files it creates as root the database file's owner. Every file is opened with
+ * O_NOFOLLOW and changed through its descriptor, so a symlink planted in the directory cannot redirect a chown.
+ */
 function prepareFile(file: string): void {
   const dir = path.dirname(file);
   if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_NOFOLLOW } = fs.constants;
   try {
-    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+    fs.closeSync(fs.openSync(file, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  const st = fs.statSync(file);
-  if (!st.isFile()) throw new Error(`template database ${file} is not a regular file`);
-  if ((st.mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+  const owner = process.getuid?.() === 0 ? fs.statSync(dir) : null;
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    let fd: number;
+    try {
+      fd = fs.openSync(f, O_RDONLY | O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && f !== file) continue;
+      if (code === 'ELOOP') throw new Error(`template database ${f} is a symbolic link; refusing it`);
+      throw err;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) throw new Error(`template database ${f} is not a regular file`);
+      if ((st.mode & 0o077) !== 0) fs.fchmodSync(fd, 0o600);
+      if (owner && (st.uid !== owner.uid || st.gid !== owner.gid)) fs.fchownSync(fd, owner.uid, owner.gid);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 }

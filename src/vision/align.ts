@@ -154,45 +154,22 @@ export const DLIB_BLAZEFACE_TEMPLATE: readonly Point[] = [
   { x: 0.5002, y: 0.8318 },
 ];
 
-/** ArcFace / InsightFace 112×112 template: right eye, left eye (image left to right), nose tip, mouth corners. */
-export const ARCFACE_112: readonly Point[] = [
-  { x: 38.2946, y: 51.6963 },
-  { x: 73.5318, y: 51.5014 },
-  { x: 56.0252, y: 71.7366 },
-  { x: 41.5493, y: 92.3655 },
-  { x: 70.7299, y: 92.2041 },
-];
-
 /** Which landmarks are being aligned: iBUG-68 (dlib order) or BlazeFace's 6 keypoints. */
 export type LandmarkKind = 'ibug68' | 'blazeface6';
 
 export interface ChipLayout {
   /** Output side in pixels. */
   size: number;
-  /** dlib padding (fraction of the template extent added on each side); ignored by `arcface`. */
+  /** dlib padding (fraction of the template extent added on each side). */
   padding: number;
-  /** `dlib`: get_face_chip_details' mean face. `arcface`: InsightFace's 5-point template scaled to `size`. */
-  template?: 'dlib' | 'arcface';
 }
 
 /** Point pairs (chip position ← image landmark) the similarity transform is fitted to. */
 export function alignmentPairs(kind: LandmarkKind, landmarks: readonly Point[], layout: ChipLayout): { chip: Point[]; image: Point[] } {
   const { size, padding } = layout;
-  const template = layout.template ?? 'dlib';
   if (kind === 'ibug68' && landmarks.length !== 68) throw new Error(`ibug68 alignment needs 68 points, got ${landmarks.length}`);
   if (kind === 'blazeface6' && landmarks.length < 4) throw new Error(`blazeface alignment needs ≥ 4 keypoints, got ${landmarks.length}`);
   for (const p of landmarks) if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) throw new Error('landmark is not finite');
-  if (template === 'arcface') {
-    const k = size / 112;
-    const t = ARCFACE_112.map((p) => ({ x: p.x * k, y: p.y * k }));
-    if (kind === 'ibug68') {
-      const f = featuresFrom68(landmarks);
-      return { chip: t, image: [f[0]!, f[1]!, f[2]!, landmarks[48]!, landmarks[54]!] };
-    }
-    // BlazeFace has no mouth corners: use the mouth centre against the midpoint of the template's corners.
-    const mouth = { x: (t[3]!.x + t[4]!.x) / 2, y: (t[3]!.y + t[4]!.y) / 2 };
-    return { chip: [t[0]!, t[1]!, t[2]!, mouth], image: landmarks.slice(0, 4) };
-  }
   if (!(padding >= 0) || !(size > 0)) throw new Error('chip layout: size must be > 0 and padding ≥ 0');
   const place = (p: Point): Point => ({ x: ((padding + p.x) / (2 * padding + 1)) * size, y: ((padding + p.y) / (2 * padding + 1)) * size });
   if (kind === 'ibug68') {
@@ -202,14 +179,13 @@ export function alignmentPairs(kind: LandmarkKind, landmarks: readonly Point[], 
 }
 
 /**
- * Chip-to-image transform for a face. For the dlib template this reproduces dlib's chip_details convention: the
+ * Chip-to-image transform for a face. It reproduces dlib's chip_details convention: the
  * fitted similarity fixes the centre, rotation and scale of a square of side size·scale, whose corners are then
  * mapped onto chip pixels 0 and size−1 (so the chip is size/(size−1) wider than the raw fit).
  */
 export function chipToImage(kind: LandmarkKind, landmarks: readonly Point[], layout: ChipLayout): Affine {
   const { chip, image } = alignmentPairs(kind, landmarks, layout);
   const t = estimateSimilarity(chip, image);
-  if ((layout.template ?? 'dlib') !== 'dlib') return t;
   const n = layout.size;
   const centre = applyAffine(t, { x: n / 2, y: n / 2 });
   const { scale, angle } = similarityParams(t);
@@ -284,8 +260,8 @@ export function warpAffine(img: RawImage, chipToImg: Affine, size: number, chann
     let ix0 = b * y + tx;
     let iy0 = d * y + ty;
     for (let x = 0; x < size; x++, ix0 += a, iy0 += c) {
-      const ix = ix0 < 0 ? 0 : ix0 > maxX ? maxX : ix0;
-      const iy = iy0 < 0 ? 0 : iy0 > maxY ? maxY : iy0;
+      const ix = ix0 < 0 ? 0 : Math.min(ix0 , maxX);
+      const iy = iy0 < 0 ? 0 : Math.min(iy0 , maxY);
       const x0 = ix | 0;
       const y0 = iy | 0;
       const dx = x0 < maxX ? C : 0;

@@ -60,7 +60,7 @@ const ANCHORS = LAYERS.map(blazeFaceAnchors);
 
 function sigmoid(x: number): number {
   // MediaPipe clips raw scores to ±100 before the sigmoid.
-  const c = x < -100 ? -100 : x > 100 ? 100 : x;
+  const c = x < -100 ? -100 : Math.min(x , 100);
   return 1 / (1 + Math.exp(-c));
 }
 

@@ -208,8 +208,3 @@ export class FaceMesh68Landmarker implements Landmarker {
     return this.mesh.close();
   }
 }
-
-/** Loads the facemesh landmarker (models/human-facemesh.onnx, digest-checked). */
-export function load(opts: SessionOptions = {}): Promise<FaceMeshLandmarker> {
-  return FaceMeshLandmarker.load(opts);
-}

@@ -165,8 +165,3 @@ export class FaceApiLandmarker implements Landmarker {
     return this.runner.close();
   }
 }
-
-/** Module-level factory, the convention src/vision/registry.ts looks for first. */
-export function load(opts: SessionOptions = {}): Promise<FaceApiLandmarker> {
-  return FaceApiLandmarker.load(opts);
-}

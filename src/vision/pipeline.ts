@@ -1,5 +1,6 @@
 import type { ChipSpec, Embedder } from '../embed/embedder.js';
-import { chipToImage, DLIB_BLAZEFACE_TEMPLATE, flipHorizontal, warpAffine, type Affine, type LandmarkKind } from './align.js';
+import { probeEmbedding } from '../embed/probe.js';
+import { chipToImage, DLIB_BLAZEFACE_TEMPLATE, warpAffine, type Affine, type LandmarkKind } from './align.js';
 import { BlazeFace, type DetectorModel } from './blazeface.js';
 import { decodeImage, rawFrame, toGrey } from './decode.js';
 import type { Landmarker } from './landmarker.js';
@@ -19,7 +20,7 @@ export interface PipelineOptions {
   detector?: DetectorModel;
   /** Minimum detector score (default 0.5). */
   minScore?: number;
-  /** Embed the chip and its mirror image and sum the two L2-normalised embeddings. */
+  /** Embed the chip and its mirror image and average the two (src/embed/probe.ts). */
   flipTTA?: boolean;
   /**
    * The detector's box is scaled about its centre by this factor (and moved down by `landmarkBoxShift` of its
@@ -93,10 +94,7 @@ export interface FaceResult {
   quality: Quality;
   /** Aligned RGB chip per embedder id. */
   chips: Record<string, RawImage>;
-  /**
-   * Per embedder id: the raw embedding, or with flip TTA the sum of the L2-normalised embeddings of the chip and
-   * its mirror. Compare with cosine similarity.
-   */
+  /** Per embedder id: the unit-length probe embedding (src/embed/probe.ts), the daemon's too. */
   embeddings: Record<string, Float32Array>;
 }
 
@@ -107,26 +105,11 @@ export interface AnalyzeResult {
   timings: StageTimings;
 }
 
-/** Embedders may also take several chips in one run (flip TTA uses it for the chip and its mirror). */
-interface BatchEmbedder extends Embedder {
-  embedBatch(chips: readonly RawImage[]): Promise<Float32Array[]>;
-}
-
 /** Default chip for quality measurement when no embedder is loaded: dlib's 150 px, 25 % padding. */
 const QUALITY_CHIP: ChipSpec = { size: 150, padding: 0.25 };
 
 function chipKey(spec: ChipSpec): string {
-  const t = (spec as { template?: unknown }).template;
-  return `${spec.size}/${spec.padding}/${typeof t === 'string' ? t : 'dlib'}`;
-}
-
-function l2normalise(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  const k = s > 0 ? 1 / Math.sqrt(s) : 0;
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]! * k;
-  return out;
+  return `${spec.size}/${spec.padding}`;
 }
 
 /**
@@ -234,8 +217,7 @@ export class FacePipeline {
         const key = chipKey(spec);
         let chip = byLayout.get(key);
         if (!chip) {
-          const tmpl = (spec as { template?: unknown }).template;
-          const m: Affine = chipToImage(kind, landmarks, { size: spec.size, padding: spec.padding, template: tmpl === 'arcface' ? 'arcface' : 'dlib' });
+          const m: Affine = chipToImage(kind, landmarks, { size: spec.size, padding: spec.padding });
           chip = warpAffine(image, m, spec.size, 3);
           byLayout.set(key, chip);
         }
@@ -250,18 +232,7 @@ export class FacePipeline {
       const embeddings: Record<string, Float32Array> = {};
       if (opts.embed !== false) {
         for (const e of this.embedders) {
-          const chip = chips[e.id]!;
-          if (this.options.flipTTA) {
-            const mirror = flipHorizontal(chip);
-            const batch = (e as Partial<BatchEmbedder>).embedBatch;
-            const [ra, rb] = batch ? await batch.call(e, [chip, mirror]) : [await e.embed(chip), await e.embed(mirror)];
-            const a = l2normalise(ra!);
-            const b = l2normalise(rb!);
-            for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
-            embeddings[e.id] = a;
-          } else {
-            embeddings[e.id] = await e.embed(chip);
-          }
+          embeddings[e.id] = await probeEmbedding(e, chips[e.id]!, this.options.flipTTA === true);
           const [w, c] = clock.lap();
           timings.embed[e.id]! += w;
           cpu.embed[e.id]! += c;

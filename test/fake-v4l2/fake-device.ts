@@ -111,7 +111,7 @@ async function childMain(plan: ChildPlan): Promise<void> {
   if (plan.scenario === 'probe') {
     const { listCameras } = await import('../../src/camera/probe.js');
     result.probe = listCameras([plan.spec, '/dev/video-facegate-absent']);
-    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
   if (plan.repeat && plan.repeat > 1) {
@@ -133,7 +133,7 @@ async function childMain(plan: ChildPlan): Promise<void> {
     } catch (err) {
       result.error = { name: (err as Error).name, code: (err as { code?: string }).code, message: (err as Error).message };
     }
-    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
   const t0 = performance.now();
@@ -181,7 +181,7 @@ async function childMain(plan: ChildPlan): Promise<void> {
   } catch (err) {
     result.error = { name: (err as Error).name, code: (err as { code?: string }).code, message: (err as Error).message };
   }
-  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 const plan = process.env.FACEGATE_V4L2_CHILD;

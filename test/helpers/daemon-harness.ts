@@ -5,17 +5,13 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { datasetsDir, modelsDir, PACKAGE_ROOT } from '../../src/paths.js';
+import { modelsDir, PACKAGE_ROOT } from '../../src/paths.js';
 
 export const DAEMON_JS = path.join(PACKAGE_ROOT, 'dist', 'src', 'daemon', 'main.js');
 export const CLI_JS = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
 
-const IMAGE = /\.(jpe?g|png|pgm)$/i;
-
 /** Why a real-model end-to-end run cannot happen here, or null when it can. */
 export function e2eSkipReason(): string | null {
-  const lfw = path.join(datasetsDir(), 'lfw-dev');
-  if (!fs.existsSync(lfw)) return `datasets absent: ${lfw} (see BRIEF: ../shared/datasets)`;
   if (!fs.existsSync(path.join(modelsDir(), 'manifest.json'))) return `models not built in ${modelsDir()} (npm run build:models)`;
   if (!fs.existsSync(DAEMON_JS) || !fs.existsSync(CLI_JS)) return 'not built (npm run build:ts)';
   const calDir = process.env.FACEGATE_CALIBRATION_DIR ?? path.join(PACKAGE_ROOT, 'calibration');
@@ -23,49 +19,21 @@ export function e2eSkipReason(): string | null {
   return null;
 }
 
-/** Identities of lfw-dev with at least `min` images, in name order, each with its images in name order. */
-export function lfwIdentities(min = 8): Array<{ name: string; images: string[] }> {
-  const root = path.join(datasetsDir(), 'lfw-dev');
-  return fs
-    .readdirSync(root)
-    .sort()
-    .map((name) => ({
-      name,
-      images: fs
-        .readdirSync(path.join(root, name))
-        .filter((f) => IMAGE.test(f))
-        .sort()
-        .map((f) => path.join(root, name, f)),
-    }))
-    .filter((p) => p.images.length >= min);
-}
-
-/** Why the nuaa-dev sequences (live webcam video and printed-photo attacks) are not here, or null. */
-export function nuaaSkipReason(): string | null {
-  const nuaa = path.join(datasetsDir(), 'nuaa-dev');
-  return fs.existsSync(path.join(nuaa, 'live')) ? null : `datasets absent: ${nuaa} (see BRIEF: ../shared/datasets)`;
-}
-
 /**
- * One nuaa-dev sequence in time order: CLASS/SUBJECT/SEQUENCE-NNNN.jpg. A genuine user is played as a live
- * sequence, never as a loop of one still photo: liveness needs the frames of a real attempt.
+ * Config text for tests and benches that use a replay camera: `replay:` is refused unless the config opts in with
+ * camera.allow_replay (issue 7), which a real system never does. `camera` adds [camera] keys, `rest` more sections.
  */
-export function nuaaSequence(cls: 'live' | 'print', subject: string, sequence: string): string[] {
-  const dir = path.join(datasetsDir(), 'nuaa-dev', cls, subject);
-  const frames = fs
-    .readdirSync(dir)
-    .filter((f) => f.startsWith(`${sequence}-`) && IMAGE.test(f))
-    .sort()
-    .map((f) => path.join(dir, f));
-  if (frames.length === 0) throw new Error(`no frames of ${cls}/${subject}/${sequence} in ${dir}`);
-  return frames;
+export function replayConfigToml(camera = '', rest = ''): string {
+  return `[camera]\nallow_replay = true\n${camera}${rest}`;
 }
 
 /** A directory of symlinks to `images`, for a replay camera. */
 export function replayDir(parent: string, name: string, images: readonly string[]): string {
   const dir = path.join(parent, name);
   fs.mkdirSync(dir, { recursive: true });
-  images.forEach((img, i) => fs.symlinkSync(img, path.join(dir, `${String(i).padStart(3, '0')}${path.extname(img)}`)));
+  images.forEach((img, i) => {
+    fs.symlinkSync(img, path.join(dir, `${String(i).padStart(3, '0')}${path.extname(img)}`));
+  });
   return dir;
 }
 

@@ -184,7 +184,7 @@ function serviceDir(o: PamOptions, service: string): string {
   const dir = tempDir('fg-pamsvc-');
   const type = PAM_TYPE[o.operation ?? 'auth'];
   const lines = [`${type} ${o.control ?? 'required'} ${MODULE_PATH} ${moduleArgs(o).join(' ')}`, ...(o.extraLines ?? [])];
-  fs.writeFileSync(path.join(dir, service), lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, service), `${lines.join('\n')}\n`);
   return dir;
 }
 

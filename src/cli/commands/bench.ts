@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { listDataset, type Dataset } from '../../eval/dataset.js';
 import { timingSummary } from '../../eval/metrics.js';
 import { FaceApiPipelineReference } from '../../eval/bench-reference.js';
@@ -205,8 +205,8 @@ async function runBench(opts: BenchCliOptions): Promise<void> {
       ref.dispose();
     }
   }
-  if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  else process.stdout.write(formatBench(result) + '\n');
+  if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else process.stdout.write(`${formatBench(result)}\n`);
 }
 
 function formatBench(r: Record<string, unknown>): string {

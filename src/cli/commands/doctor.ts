@@ -11,6 +11,8 @@ import { probeSocket } from '../../daemon/client.js';
 import { modelsDir, PACKAGE_ROOT } from '../../paths.js';
 import { sha256 } from '../../models/build/fetch.js';
 import { TemplateStore } from '../../store/store.js';
+import { describeCamera, identityOf, sameCamera, untrustedCamera, type CameraIdentity } from '../../camera/identity.js';
+import { uidOfUserName } from '../../daemon/peercred.js';
 import { CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 
 export interface Check {
@@ -46,34 +48,77 @@ function checkModels(): Check {
   return { name: 'models', status: 'ok', detail: Object.entries(manifest).map(([id, e]) => `${id} ${String(e.sha256).slice(0, 12)}`).join(', ') };
 }
 
-function checkDb(cfg: Config): Check {
+/** What to do about a database SQLite cannot read (docs/reliability.md, "Faults"). */
+function damagedDbAdvice(file: string): string {
+  return `stop facegate (systemctl stop facegate.service), keep the damaged file aside (mv ${file} ${file}.damaged; also its -wal and -shm), restore a backup or re-enrol every user with "facegate enroll USER", then start facegate again; until then facegated answers unavailable and PAM falls back to the password`;
+}
+
+function checkDb(cfg: Config, enrolled: { cameras?: Array<{ camera: CameraIdentity | null; faces: number }> }): Check {
   const file = cfg.daemon.db;
   if (!fs.existsSync(file)) return { name: 'database', status: 'warn', detail: `${file} does not exist yet (created by the first enrolment)` };
   const st = fs.statSync(file);
+  // facegated runs as the facegate system user, which must own its database (root's CLI keeps it so).
+  const owner = file.startsWith('/var/lib/') ? (uidOfUserNameSafe('facegate') ?? 0) : null;
   const dir = fs.statSync(path.dirname(file));
   const problems: string[] = [];
   if ((st.mode & 0o077) !== 0) problems.push(`${file} is mode ${(st.mode & 0o777).toString(8)}, expected 600`);
   if ((dir.mode & 0o077) !== 0 && path.dirname(file) === '/var/lib/facegate') problems.push(`${path.dirname(file)} is mode ${(dir.mode & 0o777).toString(8)}, expected 700`);
-  if (file.startsWith('/var/lib/') && st.uid !== 0) problems.push(`${file} is owned by uid ${st.uid}, expected root`);
+  if (owner !== null && st.uid !== owner) problems.push(`${file} is owned by uid ${st.uid}, expected ${owner === 0 ? 'root' : `facegate (uid ${owner})`}: chown -R facegate:facegate ${path.dirname(file)}`);
   if (problems.length) return { name: 'database', status: 'fail', detail: problems.join('; ') };
+  let store: TemplateStore;
   try {
-    const store = TemplateStore.open(file, { readonly: true });
+    store = TemplateStore.open(file, { readonly: true });
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/has schema \d+, expected/.test(msg)) return { name: 'database', status: 'warn', detail: `${file}: ${msg}; facegated (or the next "facegate enroll") migrates it` };
+    return { name: 'database', status: 'fail', detail: `${file} cannot be read (${msg}): ${damagedDbAdvice(file)}` };
+  }
+  try {
+    const integrity = store.integrityCheck();
+    if (integrity !== 'ok') return { name: 'database', status: 'fail', detail: `${file} is damaged (${integrity.slice(0, 200)}): ${damagedDbAdvice(file)}` };
     const users = store.listUsers();
-    store.close();
+    enrolled.cameras = store.enrolledCameras();
     return { name: 'database', status: 'ok', detail: `${file}: ${users.length} enrolled user(s)` };
   } catch (err) {
-    return { name: 'database', status: 'fail', detail: `${file}: ${(err as Error).message}` };
+    return { name: 'database', status: 'fail', detail: `${file} cannot be read (${(err as Error).message}): ${damagedDbAdvice(file)}` };
+  } finally {
+    store.close();
   }
 }
 
-async function checkCamera(cfg: Config): Promise<{ check: Check; pixelFormat?: string }> {
+function uidOfUserNameSafe(name: string): number | null {
+  try {
+    return uidOfUserName(name);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the camera in use is the one the faces were enrolled with: the daemon refuses the others. */
+function checkCameraIdentity(current: CameraIdentity, enrolled: Array<{ camera: CameraIdentity | null; faces: number }>): Check | null {
+  const recorded = enrolled.filter((e): e is { camera: CameraIdentity; faces: number } => e.camera !== null);
+  if (recorded.length === 0) return null;
+  const other = recorded.filter((e) => !sameCamera(e.camera, current));
+  if (other.length === 0) return { name: 'camera identity', status: 'ok', detail: `faces were enrolled with this camera, ${describeCamera(current)}` };
+  const faces = other.reduce((n, e) => n + e.faces, 0);
+  return {
+    name: 'camera identity',
+    status: 'warn',
+    detail: `${faces} face(s) were enrolled with ${other.map((e) => describeCamera(e.camera)).join(', ')}, not the camera now in use ${describeCamera(current)}: facegated refuses them; reconnect that camera or re-enrol`,
+  };
+}
+
+async function checkCamera(cfg: Config, enrolled: Array<{ camera: CameraIdentity | null; faces: number }>): Promise<{ checks: Check[]; pixelFormat?: string }> {
   try {
     const cam = await openCamera(cfg.camera.device);
     const info = cam.info;
     await cam.close();
-    return { check: { name: 'camera', status: 'ok', detail: `${cfg.camera.device}: ${info.card ?? info.backend} ${info.pixelFormat} ${info.width}x${info.height}` }, pixelFormat: info.pixelFormat };
+    const refused = untrustedCamera(info, cfg.camera);
+    if (refused) return { checks: [{ name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${refused}` }] };
+    const identity = checkCameraIdentity(identityOf(info), enrolled);
+    return { checks: [{ name: 'camera', status: 'ok', detail: `${cfg.camera.device}: ${info.card ?? info.backend} ${info.pixelFormat} ${info.width}x${info.height}` }, ...(identity ? [identity] : [])], pixelFormat: info.pixelFormat };
   } catch (err) {
-    return { check: { name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${(err as Error).message}` } };
+    return { checks: [{ name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${(err as Error).message}` }] };
   }
 }
 
@@ -175,9 +220,11 @@ export function registerDoctor(program: Command): void {
         checks.push({ name: 'config', status: 'fail', detail: err instanceof CliError ? err.message : String(err) });
       }
       checks.push(checkModels(), checkNative());
+      const enrolled: { cameras?: Array<{ camera: CameraIdentity | null; faces: number }> } = {};
       if (cfg) {
-        const cam = await checkCamera(cfg);
-        checks.push(checkDb(cfg), cam.check, ...(await checkLiveness(cfg, cam.pixelFormat)));
+        checks.push(checkDb(cfg, enrolled));
+        const cam = await checkCamera(cfg, enrolled.cameras ?? []);
+        checks.push(...cam.checks, ...(await checkLiveness(cfg, cam.pixelFormat)));
       }
       checks.push(checkPam(cfg));
       if (cfg) checks.push(await checkService(cfg));
@@ -185,7 +232,9 @@ export function registerDoctor(program: Command): void {
       for (const c of checks) say(opts, `${mark[c.status]}  ${c.name.padEnd(14)} ${c.detail}`);
       const failed = checks.filter((c) => c.status === 'fail').length;
       say(opts, failed ? `${failed} check(s) failed.` : 'All checks passed.');
-      return { json: { ok: failed === 0, checks }, code: failed ? EXIT.FAIL : EXIT.OK };
+      // A bad config is a usage error (exit 2, as for every command), even though the other checks still ran.
+      const code = cfg === undefined ? EXIT.USAGE : failed ? EXIT.FAIL : EXIT.OK;
+      return { json: { ok: failed === 0, checks }, code };
     }),
   );
 }

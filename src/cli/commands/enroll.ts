@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { CameraManager } from '../../auth/camera-manager.js';
 import { collectEnrollment, type EnrollProgress } from '../../auth/enroll.js';
 import { createLogger } from '../../daemon/log.js';
+import { uidOfUserName } from '../../daemon/peercred.js';
+import { identityOf, untrustedCamera } from '../../camera/identity.js';
 import { checkLabel, TemplateStore } from '../../store/store.js';
-import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
+import { checkArgs, CliError, configFrom, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 import { loadEngine, positiveInt } from '../engine-loader.js';
 
 interface EnrollOptions extends CommonOptions {
@@ -42,10 +44,13 @@ export function registerEnroll(program: Command): void {
       const cfg = configFrom(opts);
       checkArgs(user, () => checkLabel(opts.label ?? 'default'));
       const wanted = opts.frames !== undefined ? positiveInt('--frames', opts.frames, 100) : cfg.enroll.frames;
+      // Faces are bound to the account's uid, so a later account re-using the name does not inherit them.
+      const uid = uidOfUserName(user);
+      if (uid === null) throw new CliError(`no such user: ${user} (faces are enrolled for existing accounts only)`);
       // Open the store first: a permission problem should not cost a camera session.
       const store = TemplateStore.open(cfg.daemon.db);
       const engine = await loadEngine(cfg);
-      const camera = new CameraManager(cfg.camera.device, 0, createLogger(() => {}));
+      const camera = new CameraManager(cfg.camera.device, 0, createLogger(() => {}), undefined, (info) => untrustedCamera(info, cfg.camera));
       const tty = !opts.json && process.stderr.isTTY;
       try {
         say(opts, `Look at the camera (${cfg.camera.device}); turn your head slightly between frames.`);
@@ -56,6 +61,7 @@ export function registerEnroll(program: Command): void {
         } catch (err) {
           throw new CliError(`camera: ${(err as Error).message}`);
         }
+        const cameraId = identityOf(lease.info);
         let res;
         try {
           res = await collectEnrollment({
@@ -77,7 +83,7 @@ export function registerEnroll(program: Command): void {
           const reasons = Object.entries(res.skipped).filter(([, n]) => n > 0).map(([k, n]) => `${k}: ${n}`).join(', ');
           throw new CliError(`only ${res.good} of ${wanted} good frames in ${cfg.enroll.timeout} s (${reasons || 'no frames'}); nothing stored`);
         }
-        const face = store.addFace(user, opts.label ?? 'default', res.templates);
+        const face = store.addFace(user, opts.label ?? 'default', res.templates, { uid, camera: cameraId });
         say(opts, `Enrolled face ${face.id} ("${face.label}") for ${user}: ${res.good} frames, models ${face.models.map((m) => m.id).join(', ')}.`);
         return { json: { ...summary, face_id: face.id, models: face.models } };
       } finally {

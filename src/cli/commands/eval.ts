@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { listDataset, limitDataset } from '../../eval/dataset.js';
 import { EmbeddingCache } from '../../eval/embeddings.js';
 import { FUSION, evaluateDataset, evaluateLfw, rocSeries, type EvalOutput, type EvalReport, type EvalSettings } from '../../eval/evaluate.js';
@@ -179,7 +179,7 @@ function writeCalibration(file: string, out: EvalOutput, opts: EvalCliOptions, s
     { protocol: 'unlock', genuine: g.length, impostor: im.length, thresholds, pairs_thresholds: pairsThresholds, command },
     shippedRule(),
   );
-  fs.writeFileSync(file, JSON.stringify(table, null, 2) + '\n');
+  fs.writeFileSync(file, `${JSON.stringify(table, null, 2)}\n`);
   return table;
 }
 
@@ -314,8 +314,8 @@ async function runEval(opts: EvalCliOptions): Promise<void> {
       const sha = pipeline.embedders.find((e) => e.id === opts.model)?.modelSha256 ?? null;
       writeCalibration(opts.writeCalibration, out, opts, scoringOf(opts), sha);
     }
-    if (opts.json) process.stdout.write(JSON.stringify(out.report, null, 2) + '\n');
-    else process.stdout.write(formatReport(out.report) + '\n');
+    if (opts.json) process.stdout.write(`${JSON.stringify(out.report, null, 2)}\n`);
+    else process.stdout.write(`${formatReport(out.report)}\n`);
   } finally {
     await pipeline.close();
   }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TemplateStore } from '../../store/store.js';
-import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
+import { checkArgs, CliError, configFrom, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
 
 /** facegate list [USER]: enrolled users, or one user's faces. */
 export function registerList(program: Command): void {

@@ -3,6 +3,8 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { CameraManager } from '../../auth/camera-manager.js';
 import { createLogger } from '../../daemon/log.js';
+import { uidOfUserName } from '../../daemon/peercred.js';
+import { untrustedCamera } from '../../camera/identity.js';
 import { verifyFace, type FrameReport } from '../../auth/verify.js';
 import { staleTemplatesMessage, TemplateStore } from '../../store/store.js';
 import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
@@ -58,9 +60,10 @@ export function registerTest(program: Command): void {
         store.close();
         throw err;
       });
-      const camera = new CameraManager(cfg.camera.device, 0, createLogger(() => {}));
+            const camera = new CameraManager(cfg.camera.device, 0, createLogger(() => {}), undefined, (info) => untrustedCamera(info, cfg.camera));
       try {
-        const lookup = store.templatesFor(user, engine.models);
+        // As the daemon: only faces bound to the account's current uid.
+        const lookup = store.templatesFor(user, engine.models, { uid: uidOfUserName(user) ?? -1 });
         if (lookup.byModel.size === 0) {
           if (lookup.stale.length > 0) throw new CliError(staleTemplatesMessage(user, lookup.stale));
           throw new CliError(`${user} has no enrolled face for ${engine.models.map((m) => m.id).join(', ')}; run "facegate enroll ${user}"`);

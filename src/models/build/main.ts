@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     if (only.length > 0 && !only.includes(b.id)) continue;
     write(b.id, await b.build(cacheDir), b.source);
   }
-  fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  fs.writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,5 @@
 /** Layout conversion and TensorFlow-compatible padding shared by the face-api network builders. */
-import { OnnxGraphBuilder, attr } from '../onnx/builder.js';
+import { type OnnxGraphBuilder, attr } from '../onnx/builder.js';
 
 /** tfjs conv filters are [kh, kw, in, out]; ONNX wants [out, in, kh, kw]. */
 export function hwioToOihw(w: Float32Array, kh: number, kw: number, cin: number, cout: number): Float32Array {

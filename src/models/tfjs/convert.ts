@@ -126,7 +126,7 @@ class Converter {
   private batchDynamic = false;
 
   constructor(
-    private readonly model: TfjsGraphModel,
+    model: TfjsGraphModel,
     private readonly weights: Map<string, DecodedWeight>,
     name: string,
     reservedNames: readonly string[],

@@ -7,11 +7,9 @@ export interface DecodedWeight {
   readonly data: Float32Array | Int32Array;
 }
 
+// A lookup table is both exact and faster than bit twiddling per element for multi-MB weight files.
 const F16_LUT = new Float32Array(65536);
-{
-  // A lookup table is both exact and faster than bit twiddling per element for multi-MB weight files.
-  for (let h = 0; h < 65536; h++) F16_LUT[h] = halfToFloatSlow(h);
-}
+for (let h = 0; h < 65536; h++) F16_LUT[h] = halfToFloatSlow(h);
 
 /** IEEE 754 binary16 -> number, including subnormals, infinities and NaN. */
 export function halfToFloatSlow(h: number): number {
