@@ -78,10 +78,16 @@ async function main(): Promise<void> {
   };
   const report: Record<string, unknown> = {};
   for (const [name, get] of Object.entries(cues)) {
-    const live = out.filter((c) => c.cls === 'live').map(get).filter((v): v is number => v !== undefined);
+    const live = out
+      .filter((c) => c.cls === 'live')
+      .map(get)
+      .filter((v): v is number => v !== undefined);
     const per: Record<string, number> = {};
     for (const t of ds.attackTypes) {
-      const att = out.filter((c) => c.cls === t).map(get).filter((v): v is number => v !== undefined);
+      const att = out
+        .filter((c) => c.cls === t)
+        .map(get)
+        .filter((v): v is number => v !== undefined);
       per[t] = Number(equalErrorRate(live, att).eer.toFixed(4));
     }
     report[name] = { eer: per, live_n: live.length };

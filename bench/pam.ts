@@ -116,9 +116,13 @@ async function main(): Promise<void> {
       };
       if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
-        console.log(`PAM call -> return (genuine, warm daemon, ${runs} runs): p50 ${result.decision_ms_p50} ms, p95 ${result.decision_ms_p95} ms, max ${result.decision_ms_max} ms`);
+        console.log(
+          `PAM call -> return (genuine, warm daemon, ${runs} runs): p50 ${result.decision_ms_p50} ms, p95 ${result.decision_ms_p95} ms, max ${result.decision_ms_max} ms`,
+        );
         console.log(`  results: ${JSON.stringify(codes)}; pamtester alone (connect refused): p50 ${result.pamtester_ms_p50} ms`);
-        console.log(`  ${result.frames_per_decision} frames and ${result.daemon_cpu_ms_per_decision} ms of daemon CPU per decision; load average ${result.load_average_1m} on ${result.cpus} CPUs`);
+        console.log(
+          `  ${result.frames_per_decision} frames and ${result.daemon_cpu_ms_per_decision} ms of daemon CPU per decision; load average ${result.load_average_1m} on ${result.cpus} CPUs`,
+        );
         console.log(`daemon start -> ready: ${result.ready_ms} ms (daemon's own clock: ${result.ready_ms_daemon} ms)`);
         console.log(`idle RSS: ${result.rss_mb} MB`);
       }

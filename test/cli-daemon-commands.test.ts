@@ -38,9 +38,18 @@ test('list: users, one user, and options after the subcommand', async () => {
   try {
     const all = await cli(['list', '--config', cfg, '--db', db, '--json']);
     assert.equal(all.code, 0, all.stderr);
-    assert.deepEqual(JSON.parse(all.stdout).users.map((u: { user: string; faces: number }) => [u.user, u.faces]), [['alice', 2], ['bob', 1]]);
+    assert.deepEqual(
+      JSON.parse(all.stdout).users.map((u: { user: string; faces: number }) => [u.user, u.faces]),
+      [
+        ['alice', 2],
+        ['bob', 1],
+      ],
+    );
     const one = await cli(['list', 'alice', '--config', cfg, '--db', db, '--json']);
-    assert.deepEqual(JSON.parse(one.stdout).faces.map((f: { label: string }) => f.label), ['default', 'glasses']);
+    assert.deepEqual(
+      JSON.parse(one.stdout).faces.map((f: { label: string }) => f.label),
+      ['default', 'glasses'],
+    );
     const text = await cli(['list', '--config', cfg, '--db', db]);
     assert.match(text.stdout, /^alice\t2 faces/m);
     const bad = await cli(['list', 'no/such', '--config', cfg, '--db', db, '--json']);
@@ -99,8 +108,10 @@ test('unlock refuses a non-root caller', { skip: process.getuid?.() !== 0 && 'ne
   try {
     fs.chmodSync(dir, 0o755);
     const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      execFile('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, 'unlock', 'alice', '--config', cfg, '--db', db, '--json'], (err, stdout) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout }),
+      execFile(
+        'setpriv',
+        ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, 'unlock', 'alice', '--config', cfg, '--db', db, '--json'],
+        (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout }),
       );
     });
     assert.equal(r.code, 3);
@@ -117,7 +128,10 @@ test('status without a daemon exits 3 and still lists the enrolled users', async
     assert.equal(r.code, 3);
     const j = JSON.parse(r.stdout);
     assert.equal(j.daemon.accepting, false);
-    assert.deepEqual(j.users.map((u: { user: string }) => u.user), ['alice', 'bob']);
+    assert.deepEqual(
+      j.users.map((u: { user: string }) => u.user),
+      ['alice', 'bob'],
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -29,11 +29,29 @@ test('values are read and typed', () => {
 
 test('defaults: services off unless on the allowlist; greeters; lockout', () => {
   const d = defaultConfig();
-  for (const s of ['sudo', 'su', 'login', 'polkit-1', 'gdm-password', 'kde', 'sddm', 'lightdm', 'xscreensaver', 'swaylock', 'hyprlock', 'i3lock', 'cinnamon-screensaver', 'mate-screensaver']) {
+  for (const s of [
+    'sudo',
+    'su',
+    'login',
+    'polkit-1',
+    'gdm-password',
+    'kde',
+    'sddm',
+    'lightdm',
+    'xscreensaver',
+    'swaylock',
+    'hyprlock',
+    'i3lock',
+    'cinnamon-screensaver',
+    'mate-screensaver',
+  ]) {
     assert.equal(serviceEnabled(d, s), true, s);
   }
   for (const s of ['sshd', 'cron', 'dbus', 'other', 'systemd-user', 'sudo-i', 'passwd']) assert.equal(serviceEnabled(d, s), false, s);
-  assert.ok(!d.local.greeters.includes('sudo') && !d.local.greeters.includes('su') && !d.local.greeters.includes('polkit-1'), 'sudo, su, polkit-1 always run in a session');
+  assert.ok(
+    !d.local.greeters.includes('sudo') && !d.local.greeters.includes('su') && !d.local.greeters.includes('polkit-1'),
+    'sudo, su, polkit-1 always run in a session',
+  );
   assert.deepEqual(d.lockout, { attempts: 5, seconds: 600 });
   // Adding a service keeps the allowlist; switching one off leaves the others on.
   const c = parseConfig('[services]\nmy-locker = true\nsu = false\n[local]\ngreeters = ["my-locker", "my-locker"]\n[lockout]\nattempts = 3\nseconds = 60\n');
@@ -74,7 +92,10 @@ const bad: Array<[string, RegExp]> = [
 ];
 for (const [text, re] of bad) {
   test(`rejects ${JSON.stringify(text)}`, () => {
-    assert.throws(() => parseConfig(text), (err: unknown) => err instanceof ConfigError && re.test(err.message));
+    assert.throws(
+      () => parseConfig(text),
+      (err: unknown) => err instanceof ConfigError && re.test(err.message),
+    );
   });
 }
 
@@ -96,8 +117,14 @@ test('loadConfig: explicit file must exist; overrides are validated and resolved
     const file = path.join(dir, 'c.toml');
     fs.writeFileSync(file, '[verify]\nrule_frames = 2\n[local]\ngreeters = ["x"]\n[lockout]\nattempts = 2\n');
     // replay: only when the file opts in (issue 7: the production daemon must not take a directory of photos).
-    assert.throws(() => loadConfig({ config: file, camera: 'replay:/tmp' }), /camera\.device: replay: cameras are accepted only with camera\.allow_replay = true/);
-    fs.writeFileSync(file, '[verify]\nrule_frames = 2\n[local]\ngreeters = ["x"]\n[lockout]\nattempts = 2\n[camera]\nallow_replay = true\n[liveness]\nenabled = false\nmin_ear = 0.2\n');
+    assert.throws(
+      () => loadConfig({ config: file, camera: 'replay:/tmp' }),
+      /camera\.device: replay: cameras are accepted only with camera\.allow_replay = true/,
+    );
+    fs.writeFileSync(
+      file,
+      '[verify]\nrule_frames = 2\n[local]\ngreeters = ["x"]\n[lockout]\nattempts = 2\n[camera]\nallow_replay = true\n[liveness]\nenabled = false\nmin_ear = 0.2\n',
+    );
     const cfg = loadConfig({ config: file, db: 'x.db', camera: 'replay:/tmp' });
     assert.equal(cfg.verify.rule_frames, 2);
     assert.deepEqual(cfg.local.greeters, ['x'], 'command-line overrides keep every section of the file');

@@ -271,7 +271,9 @@ test('a non-root peer may ask only for itself', async () => {
   }
 });
 
-test('a real non-root process (nobody) asking for another user is refused', { skip: process.getuid?.() !== 0 && 'needs root to run a client as nobody' }, async () => {
+test('a real non-root process (nobody) asking for another user is refused', {
+  skip: process.getuid?.() !== 0 && 'needs root to run a client as nobody',
+}, async () => {
   const h = await start([200]);
   try {
     const script = `
@@ -483,7 +485,7 @@ test('close() ends connections in flight at once, even with a long deadline', { 
   assert.equal(h.camera.isOpen, false);
 });
 
-test('the caller\'s logind session decides: remote or none is refused before the camera, except for greeters', async () => {
+test("the caller's logind session decides: remote or none is refused before the camera, except for greeters", async () => {
   for (const [session, service, want] of [
     ['remote', 'sudo', 'remote-session'],
     ['remote', 'gdm-password', 'remote-session'],
@@ -513,7 +515,6 @@ test('the caller\'s logind session decides: remote or none is refused before the
     await h.stop();
   }
 });
-
 
 test('a caller in no session (a desktop terminal) is local only if its user is at a seat and nowhere remote', async () => {
   for (const [session, user, service, rhost, want, why] of [
@@ -546,7 +547,23 @@ test('a caller in no session (a desktop terminal) is local only if its user is a
 test('services are off unless listed: the default allowlist, and a service added in the config', async () => {
   const h = await start([200, 200], { config: (c) => (c.services.enabled['my-locker'] = true) });
   try {
-    for (const service of ['sudo', 'su', 'login', 'polkit-1', 'gdm-password', 'kde', 'sddm', 'lightdm', 'xscreensaver', 'swaylock', 'hyprlock', 'i3lock', 'cinnamon-screensaver', 'mate-screensaver', 'my-locker']) {
+    for (const service of [
+      'sudo',
+      'su',
+      'login',
+      'polkit-1',
+      'gdm-password',
+      'kde',
+      'sddm',
+      'lightdm',
+      'xscreensaver',
+      'swaylock',
+      'hyprlock',
+      'i3lock',
+      'cinnamon-screensaver',
+      'mate-screensaver',
+      'my-locker',
+    ]) {
       assert.equal((await ask(h, { service })).answer.result, 'allow', service);
     }
     for (const service of ['sshd', 'cron', 'other', 'dbus', 'systemd-user', 'sudo-i']) {

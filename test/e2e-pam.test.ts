@@ -111,7 +111,7 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     }
   });
 
-  test("another person, live: PAM_AUTH_ERR", async () => {
+  test('another person, live: PAM_AUTH_ERR', async () => {
     pointCamera(cam, impostor);
     const r = await runPam({ args: pamArgs(2), user });
     assert.equal(r.code, 'PAM_AUTH_ERR', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
@@ -203,14 +203,25 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     assert.equal(st.daemon.running, true);
     assert.equal(st.daemon.pid, daemon.proc.pid);
     assert.match(st.daemon.models[0].sha256, /^[0-9a-f]{64}$/);
-    assert.deepEqual(st.users.map((u: { user: string }) => u.user), [user]);
+    assert.deepEqual(
+      st.users.map((u: { user: string }) => u.user),
+      [user],
+    );
   });
 
-  test('systemd socket activation: the first connection starts facegated on the inherited socket', { skip: !fs.existsSync('/usr/bin/systemd-socket-activate') && 'systemd-socket-activate not installed' }, async () => {
+  test('systemd socket activation: the first connection starts facegated on the inherited socket', {
+    skip: !fs.existsSync('/usr/bin/systemd-socket-activate') && 'systemd-socket-activate not installed',
+  }, async () => {
     const actSock = path.join(dir, 'activated.sock');
     // systemd-socket-activate passes only the variables named with -E (like a unit's Environment=).
-    const pass = Object.keys(process.env).filter((k) => k.startsWith('FACEGATE_')).flatMap((k) => ['-E', k]);
-    const child = spawn('systemd-socket-activate', ['-l', actSock, ...pass, process.execPath, DAEMON_JS, '--config', config, '--db', db, '--camera', `replay:${cam}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const pass = Object.keys(process.env)
+      .filter((k) => k.startsWith('FACEGATE_'))
+      .flatMap((k) => ['-E', k]);
+    const child = spawn(
+      'systemd-socket-activate',
+      ['-l', actSock, ...pass, process.execPath, DAEMON_JS, '--config', config, '--db', db, '--camera', `replay:${cam}`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {

@@ -29,7 +29,14 @@ function face3d(eyeOpen = 1): P3[] {
   for (let i = 0; i < 5; i++) p.push({ x: -20 + i * 10, y: 40, z: 40 - Math.abs(i - 2) * 8 });
   const eye = (cx: number): void => {
     const h = 12 * eyeOpen;
-    p.push({ x: cx - 22, y: -30, z: 5 }, { x: cx - 8, y: -30 - h, z: 8 }, { x: cx + 8, y: -30 - h, z: 8 }, { x: cx + 22, y: -30, z: 5 }, { x: cx + 8, y: -30 + h * 0.8, z: 8 }, { x: cx - 8, y: -30 + h * 0.8, z: 8 });
+    p.push(
+      { x: cx - 22, y: -30, z: 5 },
+      { x: cx - 8, y: -30 - h, z: 8 },
+      { x: cx + 8, y: -30 - h, z: 8 },
+      { x: cx + 22, y: -30, z: 5 },
+      { x: cx + 8, y: -30 + h * 0.8, z: 8 },
+      { x: cx - 8, y: -30 + h * 0.8, z: 8 },
+    );
   };
   eye(-50);
   eye(50);
@@ -152,12 +159,20 @@ test('judge: an IR screen replay of a live-looking face is not live; the same fa
     let live = false;
     for (let i = 0; i < 4; i++) {
       a.observeDark(grey(640, 480, () => 10));
-      live = (await a.observe(grey(640, 480, (x, y) => (inFace(x, y) ? litFace : 25) + ((x * y + i) % 3)), { box, landmarks: lm })).live;
+      live = (
+        await a.observe(
+          grey(640, 480, (x, y) => (inFace(x, y) ? litFace : 25) + ((x * y + i) % 3)),
+          { box, landmarks: lm },
+        )
+      ).live;
     }
     return live;
   };
   assert.equal(await run(160), true);
   assert.equal(await run(20), false);
-  const noLm = await new LivenessChecker(null, params).attempt().observe(grey(64, 48, () => 100), { box });
+  const noLm = await new LivenessChecker(null, params).attempt().observe(
+    grey(64, 48, () => 100),
+    { box },
+  );
   assert.deepEqual([noLm.live, noLm.failed], [false, ['no-landmarks']]);
 });

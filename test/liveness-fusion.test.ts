@@ -34,8 +34,26 @@ test('judgeWindow: a configured cue that cannot be measured fails closed', () =>
   const p = { window: 2, thresholds: { pad: 0.5, stillness: 0.3 }, min_ear: 0.18, ir: { min_face_gain: 20, min_ratio: 2 } };
   const ok: CueScores = { pad: 0.9, ear: 0.3, motion: 0.01, residual: 0.01 };
   assert.deepEqual(judgeWindow([ok, ok], p), { live: true, failed: [] });
-  assert.deepEqual(judgeWindow([{ ...ok, motion: undefined }, { ...ok, motion: undefined }], p).failed, ['stillness']);
-  assert.deepEqual(judgeWindow([{ ...ok, pad: 0.1 }, { ...ok, pad: 0.2 }], p).failed, ['pad']);
+  assert.deepEqual(
+    judgeWindow(
+      [
+        { ...ok, motion: undefined },
+        { ...ok, motion: undefined },
+      ],
+      p,
+    ).failed,
+    ['stillness'],
+  );
+  assert.deepEqual(
+    judgeWindow(
+      [
+        { ...ok, pad: 0.1 },
+        { ...ok, pad: 0.2 },
+      ],
+      p,
+    ).failed,
+    ['pad'],
+  );
   assert.deepEqual(judgeWindow([ok, ok], p, false).failed, ['ir']);
 });
 
@@ -64,10 +82,16 @@ test('eval-pad attempts: enrolment frames excluded, N-frame runs, subjects witho
     const ds = listPadDataset(root);
     assert.deepEqual([ds.attackTypes, ds.subjects, ds.sequences.length], [['print'], ['01', '02'], 4]);
     const { attempts, enrol, unenrolled } = padAttempts(ds, 10);
-    assert.deepEqual(enrol.get('01')!.map((f) => path.basename(f)), ['s01-0000.jpg', 's01-0001.jpg', 's01-0002.jpg', 's01-0003.jpg', 's01-0004.jpg']);
+    assert.deepEqual(
+      enrol.get('01')!.map((f) => path.basename(f)),
+      ['s01-0000.jpg', 's01-0001.jpg', 's01-0002.jpg', 's01-0003.jpg', 's01-0004.jpg'],
+    );
     assert.deepEqual(unenrolled, ['02']);
     // s01: 22 frames after enrolment -> 2 attempts (2 left over); s02: 1; print/01: 2; print/02: none (not enrolled).
-    assert.deepEqual(attempts.map((a) => `${a.cls}/${a.sequence}:${path.basename(a.frames[0]!)}`), ['live/s01:s01-0005.jpg', 'live/s01:s01-0015.jpg', 'live/s02:s02-0000.jpg', 'print/s03:s03-0000.jpg', 'print/s03:s03-0010.jpg']);
+    assert.deepEqual(
+      attempts.map((a) => `${a.cls}/${a.sequence}:${path.basename(a.frames[0]!)}`),
+      ['live/s01:s01-0005.jpg', 'live/s01:s01-0015.jpg', 'live/s02:s02-0000.jpg', 'print/s03:s03-0000.jpg', 'print/s03:s03-0010.jpg'],
+    );
     assert.ok(attempts.every((a) => a.frames.length === 10));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

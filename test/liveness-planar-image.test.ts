@@ -14,7 +14,9 @@ import { FacePipeline } from '../src/vision/pipeline.js';
 import type { RawImage } from '../src/vision/types.js';
 
 const live = path.join(datasetsDir(), 'nuaa-dev', 'live', '0001');
-const skip = (!fs.existsSync(live) && `datasets absent: ${live}`) || (!fs.existsSync(path.join(modelsDir(), 'manifest.json')) && 'models not built (npm run build:models)');
+const skip =
+  (!fs.existsSync(live) && `datasets absent: ${live}`) ||
+  (!fs.existsSync(path.join(modelsDir(), 'manifest.json')) && 'models not built (npm run build:models)');
 
 /** Inverse-mapped bilinear warp of an RGB image by the homography h (destination → source given as its inverse). */
 function warp(img: RawImage, inv: number[]): RawImage {
@@ -32,7 +34,9 @@ function warp(img: RawImage, inv: number[]): RawImage {
       const fy = sy - y0;
       for (let c = 0; c < 3; c++) {
         const p = (yy: number, xx: number): number => img.data[(yy * w + xx) * 3 + c]!;
-        out[(y * w + x) * 3 + c] = Math.round((1 - fy) * ((1 - fx) * p(y0, x0) + fx * p(y0, x0 + 1)) + fy * ((1 - fx) * p(y0 + 1, x0) + fx * p(y0 + 1, x0 + 1)));
+        out[(y * w + x) * 3 + c] = Math.round(
+          (1 - fy) * ((1 - fx) * p(y0, x0) + fx * p(y0, x0 + 1)) + fy * ((1 - fx) * p(y0 + 1, x0) + fx * p(y0 + 1, x0 + 1)),
+        );
       }
     }
   }
@@ -65,11 +69,19 @@ test('planarity on real pixels: a warped photo reads flat, the live head it came
   const cal = readLivenessCalibration();
   const threshold = cal.thresholds.parallax;
   assert.ok(threshold !== undefined, 'the shipped calibration uses parallax');
-  const files = fs.readdirSync(live).filter((f) => f.startsWith('s01p00g00-')).sort().slice(0, cal.window + 1).map((f) => path.join(live, f));
+  const files = fs
+    .readdirSync(live)
+    .filter((f) => f.startsWith('s01p00g00-'))
+    .sort()
+    .slice(0, cal.window + 1)
+    .map((f) => path.join(live, f));
   const pipe = await FacePipeline.load({ embedders: [], landmarker: '68', intraOpThreads: 1 });
   try {
     const still = await decodeFile(files[0]!);
-    const photo = await cuesOf(pipe, Array.from({ length: cal.window + 1 }, (_, k) => warp(still, photoMotion(k))));
+    const photo = await cuesOf(
+      pipe,
+      Array.from({ length: cal.window + 1 }, (_, k) => warp(still, photoMotion(k))),
+    );
     const head = await cuesOf(pipe, await Promise.all(files.map((f) => decodeFile(f))));
     const p = summarise(photo.slice(1)).parallax!;
     const h = summarise(head.slice(1)).parallax!;

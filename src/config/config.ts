@@ -257,7 +257,8 @@ function cueList(): Checker {
 
 function oneOf(values: readonly string[]): Checker {
   return (v, key) => {
-    if (typeof v !== 'string' || !values.includes(v)) throw new ConfigError(key, `must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${describe(v)}`);
+    if (typeof v !== 'string' || !values.includes(v))
+      throw new ConfigError(key, `must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${describe(v)}`);
     return v;
   };
 }

@@ -74,6 +74,7 @@ function resolvePath(p: string): string {
 function cfgToDoc(cfg: Config): Record<string, unknown> {
   // Every section, so a table added to Config is never dropped (and reset to defaults) by a command-line override.
   const doc: Record<string, unknown> = {};
-  for (const [section, body] of Object.entries(cfg)) doc[section] = section === 'services' ? { default: cfg.services.default, ...cfg.services.enabled } : { ...(body as object) };
+  for (const [section, body] of Object.entries(cfg))
+    doc[section] = section === 'services' ? { default: cfg.services.default, ...cfg.services.enabled } : { ...(body as object) };
   return doc;
 }

@@ -50,7 +50,6 @@ const HARD_CONNECTION_LIMIT = 1024;
 /** After its answer a connection gets this long to read it and close, then it is closed for it. */
 const LINGER_MS = 250;
 
-
 export interface ServerDeps {
   config: Config;
   /** null when the database could not be opened: every request is answered `unavailable` at once. */

@@ -57,7 +57,11 @@ export interface EvalPadReport {
 }
 
 /** Each fused cue measured alone: window summaries (out-of-fold PAD), live against each attack type. */
-export function cueFigures(seqs: readonly CueSequence[], window: number, attackTypes: readonly string[]): { figures: Record<string, CueFigures>; roc: Record<string, RocPoint[]> } {
+export function cueFigures(
+  seqs: readonly CueSequence[],
+  window: number,
+  attackTypes: readonly string[],
+): { figures: Record<string, CueFigures>; roc: Record<string, RocPoint[]> } {
   const figures: Record<string, CueFigures> = {};
   const roc: Record<string, RocPoint[]> = {};
   const sums = seqs.map((s) => ({ cls: s.cls, w: slidingWindows(s.frames, window).map((x) => summarise(x)) }));
@@ -88,13 +92,18 @@ export function cueFigures(seqs: readonly CueSequence[], window: number, attackT
  * `facegate eval-pad`: per-frame PAD figures, each cue alone, then the whole decision per attempt through
  * verifyFace with the fold PAD scorer and fusion thresholds fitted without the attempt's subject.
  */
-export async function evalPad(o: EvalPadOptions): Promise<{ report: EvalPadReport; seqs: CueSequence[]; results: AttemptResult[]; roc: Record<string, RocPoint[]> }> {
+export async function evalPad(
+  o: EvalPadOptions,
+): Promise<{ report: EvalPadReport; seqs: CueSequence[]; results: AttemptResult[]; roc: Record<string, RocPoint[]> }> {
   const padFor = async (subject: string): Promise<PadScorer | null> => (o.pad ? o.pad.foldFor(subject) : null);
   const seqs = await sequenceCues(o.ds.sequences, o.engine, o.settings, padFor, o.fusionWindow, (d, t) => o.onProgress?.('cues', d, t));
   const cues = o.liveness.cues.filter((c) => c !== 'pad' || o.pad) as FusedCue[];
   const base = fusionParams({ ...o.liveness, cues: [] }, { window: o.fusionWindow, percentile: o.percentile, thresholds: {} });
   const folds = losoFusion(seqs, o.ds.subjects, { window: o.fusionWindow, percentile: o.percentile, base: { min_ear: base.min_ear, ir: base.ir } });
-  const select = (p: FusionParams): FusionParams => ({ ...p, thresholds: Object.fromEntries(cues.filter((c) => p.thresholds[c] !== undefined).map((c) => [c, p.thresholds[c]!])) });
+  const select = (p: FusionParams): FusionParams => ({
+    ...p,
+    thresholds: Object.fromEntries(cues.filter((c) => p.thresholds[c] !== undefined).map((c) => [c, p.thresholds[c]!])),
+  });
   let done = 0;
   const { results, unenrolled } = await runAttempts({
     ds: o.ds,
@@ -129,8 +138,15 @@ export async function evalPad(o: EvalPadOptions): Promise<{ report: EvalPadRepor
 }
 
 /** The shipped calibration: thresholds fitted on every subject's out-of-fold cue values, with provenance. */
-export function shippedCalibration(seqs: readonly CueSequence[], o: { window: number; percentile: number; padSha256?: string; command: string; report: EvalPadReport }): LivenessCalibration {
-  const fit: FusionFit = fitFusion(seqs, { window: o.window, percentile: o.percentile, ...(o.padSha256 ? {} : { cues: FUSED_CUES.filter((c) => c !== 'pad') }) });
+export function shippedCalibration(
+  seqs: readonly CueSequence[],
+  o: { window: number; percentile: number; padSha256?: string; command: string; report: EvalPadReport },
+): LivenessCalibration {
+  const fit: FusionFit = fitFusion(seqs, {
+    window: o.window,
+    percentile: o.percentile,
+    ...(o.padSha256 ? {} : { cues: FUSED_CUES.filter((c) => c !== 'pad') }),
+  });
   return {
     window: fit.window,
     percentile: fit.percentile,

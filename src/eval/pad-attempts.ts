@@ -185,7 +185,11 @@ export async function runAttempts(input: RunAttemptsInput): Promise<{ results: A
 }
 
 /** Fusion parameters per held-out subject, each fitted on the other subjects' cue sequences only. */
-export function losoFusion(seqs: readonly CueSequence[], subjects: readonly string[], opts: { window: number; percentile: number; base: Omit<FusionParams, 'thresholds' | 'window'> }): Map<string, { params: FusionParams; fit: FusionFit }> {
+export function losoFusion(
+  seqs: readonly CueSequence[],
+  subjects: readonly string[],
+  opts: { window: number; percentile: number; base: Omit<FusionParams, 'thresholds' | 'window'> },
+): Map<string, { params: FusionParams; fit: FusionFit }> {
   const out = new Map<string, { params: FusionParams; fit: FusionFit }>();
   for (const s of subjects) {
     const fit = fitFusion(

@@ -8,11 +8,18 @@ import type { PadFoldSource } from './eval-pad.js';
  * The PAD classifier's leave-subjects-out folds (src/liveness/pad-eval.ts) as eval-pad uses them: one scorer per
  * held-out subject, and the `frames` figures of the out-of-fold scores at the shipped model's threshold.
  */
-export async function loadPadFolds(datasetDir: string, threads: number | undefined, progress: (stage: string, done: number, total: number) => void): Promise<PadFoldSource> {
+export async function loadPadFolds(
+  datasetDir: string,
+  threads: number | undefined,
+  progress: (stage: string, done: number, total: number) => void,
+): Promise<PadFoldSource> {
   const cal = readPadCalibration();
   const shipped = sha256(fs.readFileSync(defaultPadModelPath()));
   if (shipped !== cal.model_sha256) throw new Error('trained/pad.onnx is not the model calibration/pad.json was made for; run "npm run train:pad"');
-  const folds = await trainPadFolds(datasetDir, { ...(threads !== undefined ? { intraOpThreads: threads } : {}), onProgress: (d, t) => progress('pad folds', d, t) });
+  const folds = await trainPadFolds(datasetDir, {
+    ...(threads !== undefined ? { intraOpThreads: threads } : {}),
+    onProgress: (d, t) => progress('pad folds', d, t),
+  });
   return {
     shippedSha256: shipped,
     foldFor: (subject) => folds.foldFor(subject),

@@ -34,7 +34,8 @@ export function validateLivenessCalibration(v: unknown, source: string): Livenes
     if (typeof t !== 'number' || !Number.isFinite(t)) bad(`thresholds.${k} must be a finite number`);
     thresholds[k as FusedCue] = t as number;
   }
-  if (o.pad_model_sha256 !== undefined && (typeof o.pad_model_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.pad_model_sha256))) bad('pad_model_sha256 must be 64 hex digits');
+  if (o.pad_model_sha256 !== undefined && (typeof o.pad_model_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.pad_model_sha256)))
+    bad('pad_model_sha256 must be 64 hex digits');
   if (thresholds.pad !== undefined && o.pad_model_sha256 === undefined) bad('a pad threshold needs pad_model_sha256');
   return {
     window: o.window as number,
@@ -62,10 +63,17 @@ export function readLivenessCalibration(file = livenessCalibrationPath()): Liven
 }
 
 /** Cue thresholds at a percentile of live windows' summaries: each cue alone rejects about `q` of them. */
-export function thresholdsAtPercentile(liveSummaries: ReadonlyArray<Partial<Record<FusedCue, number>>>, cues: readonly FusedCue[], q: number): Partial<Record<FusedCue, number>> {
+export function thresholdsAtPercentile(
+  liveSummaries: ReadonlyArray<Partial<Record<FusedCue, number>>>,
+  cues: readonly FusedCue[],
+  q: number,
+): Partial<Record<FusedCue, number>> {
   const out: Partial<Record<FusedCue, number>> = {};
   for (const cue of cues) {
-    const v = liveSummaries.map((s) => s[cue]).filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
+    const v = liveSummaries
+      .map((s) => s[cue])
+      .filter((x): x is number => x !== undefined && Number.isFinite(x))
+      .sort((a, b) => a - b);
     if (v.length === 0) throw new Error(`no live window measured cue ${cue}`);
     // Lower threshold for `min` cues at the q-quantile, upper for `max` cues at the (1 − q)-quantile.
     out[cue] = CUE_DIRECTION[cue] === 'min' ? v[Math.floor(q * (v.length - 1))]! : v[Math.ceil((1 - q) * (v.length - 1))]!;

@@ -71,12 +71,30 @@ export function summarise(frames: readonly CueScores[]): WindowSummary {
   const set = (k: FusedCue | 'ear', v: number | undefined): void => {
     if (v !== undefined) out[k] = v;
   };
-  set('pad', pick((c) => c.pad));
-  set('ear', pick((c) => c.ear));
-  set('stillness', pick((c) => c.motion));
-  set('coherence', pick((c) => c.coherence));
-  set('parallax', pick((c) => (c.residual !== undefined && c.motion !== undefined ? c.residual / (c.motion + PARALLAX_MOTION_FLOOR) : undefined)));
-  set('edges', pick((c) => c.edges));
+  set(
+    'pad',
+    pick((c) => c.pad),
+  );
+  set(
+    'ear',
+    pick((c) => c.ear),
+  );
+  set(
+    'stillness',
+    pick((c) => c.motion),
+  );
+  set(
+    'coherence',
+    pick((c) => c.coherence),
+  );
+  set(
+    'parallax',
+    pick((c) => (c.residual !== undefined && c.motion !== undefined ? c.residual / (c.motion + PARALLAX_MOTION_FLOOR) : undefined)),
+  );
+  set(
+    'edges',
+    pick((c) => c.edges),
+  );
   return out;
 }
 

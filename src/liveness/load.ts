@@ -40,7 +40,9 @@ export async function loadLiveness(cfg: LivenessConfig, opts: { loadPad: () => P
     pad = await opts.loadPad();
     if (pad.sha256 !== cal.pad_model_sha256) {
       await pad.close();
-      throw new Error(`calibration/liveness.json was fitted for PAD model ${cal.pad_model_sha256?.slice(0, 12)}…, not ${pad.sha256.slice(0, 12)}…; re-run "facegate eval-pad --write-calibration"`);
+      throw new Error(
+        `calibration/liveness.json was fitted for PAD model ${cal.pad_model_sha256?.slice(0, 12)}…, not ${pad.sha256.slice(0, 12)}…; re-run "facegate eval-pad --write-calibration"`,
+      );
     }
   }
   if (pad) {

@@ -27,8 +27,15 @@ function formatPad(r: EvalPadReport): string {
   if (r.frames) lines.push(`frames (PAD classifier, leave-subjects-out): ${JSON.stringify(r.frames)}`);
   else lines.push('frames: PAD classifier not used (--no-pad)');
   lines.push('cues alone (window medians, out-of-fold PAD), EER live vs attack:');
-  for (const [cue, f] of Object.entries(r.cues)) lines.push(`  ${cue.padEnd(10)} ${Object.entries(f.window_eer).map(([t, e]) => `${t} ${pct(e)}`).join(', ')}  (${f.live_windows} live windows)`);
-  lines.push(`attempts of ${a.window} frames through verifyFace (fusion window ${r.fusion.window}, cues ${r.fusion.cues.join(', ')}; thresholds fitted without the attempt's subject):`);
+  for (const [cue, f] of Object.entries(r.cues))
+    lines.push(
+      `  ${cue.padEnd(10)} ${Object.entries(f.window_eer)
+        .map(([t, e]) => `${t} ${pct(e)}`)
+        .join(', ')}  (${f.live_windows} live windows)`,
+    );
+  lines.push(
+    `attempts of ${a.window} frames through verifyFace (fusion window ${r.fusion.window}, cues ${r.fusion.cues.join(', ')}; thresholds fitted without the attempt's subject):`,
+  );
   lines.push(`  live: ${a.live} attempts, rejected ${pct(a.live_rejected)} ${JSON.stringify(a.live_reasons)}`);
   for (const [t, n] of Object.entries(a.attack)) lines.push(`  ${t}: ${n} attempts, accepted (IAPMR) ${pct(a.iapmr[t]!)}`);
   if (a.unenrolled_subjects.length > 0) lines.push(`  not enrolled (no live sequence), their attacks not played: ${a.unenrolled_subjects.join(', ')}`);
@@ -84,7 +91,10 @@ export function registerEvalPad(program: Command): void {
         if (opts.plot) {
           const series = Object.entries(roc).map(([cue, points]) => ({ label: `${cue} (window ${opts.fusionWindow})`, points }));
           // The x axis is the attack presentation acceptance rate, the y axis bona fide acceptance.
-          fs.writeFileSync(opts.plot, rocSvg(series, `Liveness cues: ${path.basename(path.resolve(opts.dataset))}, live vs attack windows (FAR = APCER, TAR = 1 - BPCER)`));
+          fs.writeFileSync(
+            opts.plot,
+            rocSvg(series, `Liveness cues: ${path.basename(path.resolve(opts.dataset))}, live vs attack windows (FAR = APCER, TAR = 1 - BPCER)`),
+          );
         }
         if (opts.writeCalibration) {
           const cal = shippedCalibration(seqs, {

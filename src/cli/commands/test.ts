@@ -60,7 +60,13 @@ export function registerTest(program: Command): void {
         store.close();
         throw err;
       });
-            const camera = new CameraManager(cfg.camera.device, 0, createLogger(() => {}), undefined, (info) => untrustedCamera(info, cfg.camera));
+      const camera = new CameraManager(
+        cfg.camera.device,
+        0,
+        createLogger(() => {}),
+        undefined,
+        (info) => untrustedCamera(info, cfg.camera),
+      );
       try {
         // As the daemon: only faces bound to the account's current uid.
         const lookup = store.templatesFor(user, engine.models, { uid: uidOfUserName(user) ?? -1 });
@@ -78,7 +84,10 @@ export function registerTest(program: Command): void {
         } catch (err) {
           throw new CliError(`camera: ${(err as Error).message}`);
         }
-        say(opts, `Testing ${user} with ${engine.models[0]!.id} at target FAR ${cfg.verify.target_far} (threshold ${matcher.threshold.toFixed(4)}, rule: ${describeRule({ kind: cfg.verify.rule, frames: cfg.verify.rule_frames })}), camera ${cfg.camera.device}`);
+        say(
+          opts,
+          `Testing ${user} with ${engine.models[0]!.id} at target FAR ${cfg.verify.target_far} (threshold ${matcher.threshold.toFixed(4)}, rule: ${describeRule({ kind: cfg.verify.rule, frames: cfg.verify.rule_frames })}), camera ${cfg.camera.device}`,
+        );
         let runRes;
         try {
           runRes = await verifyFace({
@@ -97,7 +106,10 @@ export function registerTest(program: Command): void {
         const { result, reason } = runRes.outcome;
         const lv = runRes.liveness;
         if (lv) {
-          say(opts, `Liveness: ${lv.live ? 'live' : `not live (${lv.failed.join(', ')})`} over ${lv.frames} frame(s), ${(lv.ms / Math.max(1, lv.frames)).toFixed(1)} ms/frame; window ${cueText(lv.window)}`);
+          say(
+            opts,
+            `Liveness: ${lv.live ? 'live' : `not live (${lv.failed.join(', ')})`} over ${lv.frames} frame(s), ${(lv.ms / Math.max(1, lv.frames)).toFixed(1)} ms/frame; window ${cueText(lv.window)}`,
+          );
         } else say(opts, 'Liveness: off (liveness.enabled = false): a photo of the user would be allowed');
         say(opts, `Decision: ${result} (${reason}) after ${runRes.frames.length} frame(s), ${ms} ms`);
         return {
@@ -111,7 +123,9 @@ export function registerTest(program: Command): void {
             reason,
             ms,
             best_score: runRes.bestScore ?? null,
-            liveness: lv ? { live: lv.live, failed: lv.failed, frames: lv.frames, ms_per_frame: Number((lv.ms / Math.max(1, lv.frames)).toFixed(2)), window: lv.window } : null,
+            liveness: lv
+              ? { live: lv.live, failed: lv.failed, frames: lv.frames, ms_per_frame: Number((lv.ms / Math.max(1, lv.frames)).toFixed(2)), window: lv.window }
+              : null,
             frames: runRes.frames.map((f) => ({ ...f, ms: Number(f.ms.toFixed(2)), brightness: Number(f.brightness.toFixed(1)) })),
           },
           code: result === 'allow' ? EXIT.OK : result === 'deny' ? EXIT.FAIL : EXIT.UNAVAILABLE,
