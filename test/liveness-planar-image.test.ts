@@ -8,15 +8,13 @@ import path from 'node:path';
 import { readLivenessCalibration } from '../src/liveness/calibration.js';
 import { summarise, type CueScores } from '../src/liveness/fusion.js';
 import { LivenessChecker } from '../src/liveness/judge.js';
-import { datasetsDir, modelsDir } from '../src/paths.js';
+import { modelsDir } from '../src/paths.js';
 import { decodeFile } from '../src/vision/decode.js';
 import { FacePipeline } from '../src/vision/pipeline.js';
 import type { RawImage } from '../src/vision/types.js';
+import { liveScenario } from './helpers/fixtures.js';
 
-const live = path.join(datasetsDir(), 'nuaa-dev', 'live', '0001');
-const skip =
-  (!fs.existsSync(live) && `datasets absent: ${live}`) ||
-  (!fs.existsSync(path.join(modelsDir(), 'manifest.json')) && 'models not built (npm run build:models)');
+const skip = !fs.existsSync(path.join(modelsDir(), 'manifest.json')) && 'models not built (npm run build:models)';
 
 /** Inverse-mapped bilinear warp of an RGB image by the homography h (destination → source given as its inverse). */
 function warp(img: RawImage, inv: number[]): RawImage {
@@ -69,12 +67,10 @@ test('planarity on real pixels: a warped photo reads flat, the live head it came
   const cal = readLivenessCalibration();
   const threshold = cal.thresholds.parallax;
   assert.ok(threshold !== undefined, 'the shipped calibration uses parallax');
-  const files = fs
-    .readdirSync(live)
-    .filter((f) => f.startsWith('s01p00g00-'))
-    .sort()
-    .slice(0, cal.window + 1)
-    .map((f) => path.join(live, f));
+  // nuaa-dev live/0001's first consecutive frames (from the data set, or its copies in test/fixtures).
+  const scenario = liveScenario();
+  const files = [...scenario.enrol, ...scenario.genuine].slice(0, cal.window + 1);
+  assert.equal(files.length, cal.window + 1);
   const pipe = await FacePipeline.load({ embedders: [], landmarker: '68', intraOpThreads: 1 });
   try {
     const still = await decodeFile(files[0]!);
