@@ -21,6 +21,7 @@ import { callFacegate, verifyOverDbus } from '../src/dbus/client.js';
 import { startDbusService } from '../src/dbus/connect.js';
 import { TemplateStore } from '../src/store/store.js';
 import type { RawImage } from '../src/vision/types.js';
+import { FakeLiveness } from '../test/helpers/fake-liveness.js';
 
 const MODEL = { id: 'fake', sha256: 'f'.repeat(64) };
 const unit = (level: number): Float32Array => Float32Array.from([Math.cos((level / 255) * (Math.PI / 2)), Math.sin((level / 255) * (Math.PI / 2))]);
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
   const camera = new CameraManager(config.camera.device, 60_000, log);
   // The bench process is in no logind session; the local rule is not what this measures. alice exists only in this bench's database: name-to-uid is faked, uid-to-name is real.
   const users = lookupFromSync(userNameOfUid, (name) => (name === 'alice' ? 1000 : null));
-  const server = new FacegateServer({ config, store, engine, camera, log, users, sessionOf: () => 'local' });
+  const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log, users, sessionOf: () => 'local' });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   const handle = await startDbusService('session', { runner: server, store, models: engine.models, camera, config, log }, { busAddress: address });

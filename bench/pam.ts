@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench:pam [-- --json] [--runs N]: the genuine user's PAM call to PAM return, against a warm facegated
-// with a replay camera at 30 fps; daemon start to ready; idle RSS. The PAM call is pamtester under pam_wrapper,
+// with liveness on (as shipped) and a replay camera playing a live nuaa-dev webcam sequence at 30 fps (a loop of
+// still photos would rightly be denied not-live); daemon start to ready; idle RSS. The PAM call is pamtester under pam_wrapper,
 // so each figure also includes starting pamtester (reported separately as pamtester_ms_p50 for scale).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -109,13 +110,19 @@ async function main(): Promise<void> {
         rss_mb: rssMb(daemon.proc.pid!),
         identity: 'nuaa-dev live/0001',
         camera: 'replay 30 fps',
-        targets: { decision_ms_p50: 100, decision_ms_p95: 250, ready_ms: 1500, rss_mb: 300 },
+        liveness: 'on (shipped calibration)',
+        // With liveness the decision needs a window of analysed frames (issue 6: p50 <= 400 ms, p95 <= 800 ms).
+        targets: { decision_ms_p50: 400, decision_ms_p95: 800, ready_ms: 1500, rss_mb: 300 },
       };
       if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
-        console.log(`PAM call -> return (genuine, warm daemon, ${runs} runs): p50 ${result.decision_ms_p50} ms, p95 ${result.decision_ms_p95} ms, max ${result.decision_ms_max} ms`);
+        console.log(
+          `PAM call -> return (genuine, warm daemon, ${runs} runs): p50 ${result.decision_ms_p50} ms, p95 ${result.decision_ms_p95} ms, max ${result.decision_ms_max} ms`,
+        );
         console.log(`  results: ${JSON.stringify(codes)}; pamtester alone (connect refused): p50 ${result.pamtester_ms_p50} ms`);
-        console.log(`  ${result.frames_per_decision} frames and ${result.daemon_cpu_ms_per_decision} ms of daemon CPU per decision; load average ${result.load_average_1m} on ${result.cpus} CPUs`);
+        console.log(
+          `  ${result.frames_per_decision} frames and ${result.daemon_cpu_ms_per_decision} ms of daemon CPU per decision; load average ${result.load_average_1m} on ${result.cpus} CPUs`,
+        );
         console.log(`daemon start -> ready: ${result.ready_ms} ms (daemon's own clock: ${result.ready_ms_daemon} ms)`);
         console.log(`idle RSS: ${result.rss_mb} MB`);
       }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { FakeLiveness } from './helpers/fake-liveness.js';
 import { CameraManager, LeaseError, type CameraOpener } from '../src/auth/camera-manager.js';
 import { openCamera, type Camera, type CameraInfo } from '../src/camera/camera.js';
 import { identityOf, untrustedCamera, usbSerialOf, type CameraIdentity } from '../src/camera/identity.js';
@@ -90,7 +91,7 @@ test('the daemon refuses a camera other than the one the face was enrolled with'
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(`replay:${cam}?fps=30`, 0, log, opener);
   const config = defaultConfig();
-  const server = new FacegateServer({ config, store, engine: new FakeEngine(), camera, log, users: lookupFromSync(() => null, (n) => (n === 'alice' ? 1000 : null)), sessionOf: () => 'local' });
+  const server = new FacegateServer({ config, store, engine: new FakeEngine(), liveness: new FakeLiveness(), camera, log, users: lookupFromSync(() => null, (n) => (n === 'alice' ? 1000 : null)), sessionOf: () => 'local' });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   const ask = (): Promise<string> => askDaemon(sock, { user: 'alice', service: 'sudo', tty: '', rhost: '', deadlineMs: 2000 }).then((a) => `${a.result}/${a.reason}`);

@@ -38,9 +38,18 @@ test('list: users, one user, and options after the subcommand', async () => {
   try {
     const all = await cli(['list', '--config', cfg, '--db', db, '--json']);
     assert.equal(all.code, 0, all.stderr);
-    assert.deepEqual(JSON.parse(all.stdout).users.map((u: { user: string; faces: number }) => [u.user, u.faces]), [['alice', 2], ['bob', 1]]);
+    assert.deepEqual(
+      JSON.parse(all.stdout).users.map((u: { user: string; faces: number }) => [u.user, u.faces]),
+      [
+        ['alice', 2],
+        ['bob', 1],
+      ],
+    );
     const one = await cli(['list', 'alice', '--config', cfg, '--db', db, '--json']);
-    assert.deepEqual(JSON.parse(one.stdout).faces.map((f: { label: string }) => f.label), ['default', 'glasses']);
+    assert.deepEqual(
+      JSON.parse(one.stdout).faces.map((f: { label: string }) => f.label),
+      ['default', 'glasses'],
+    );
     const text = await cli(['list', '--config', cfg, '--db', db]);
     assert.match(text.stdout, /^alice\t2 faces/m);
     const bad = await cli(['list', 'no/such', '--config', cfg, '--db', db, '--json']);
@@ -99,8 +108,10 @@ test('unlock refuses a non-root caller', { skip: process.getuid?.() !== 0 && 'ne
   try {
     fs.chmodSync(dir, 0o755);
     const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      execFile('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, 'unlock', 'alice', '--config', cfg, '--db', db, '--json'], (err, stdout) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout }),
+      execFile(
+        'setpriv',
+        ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, 'unlock', 'alice', '--config', cfg, '--db', db, '--json'],
+        (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout }),
       );
     });
     assert.equal(r.code, 3);
@@ -117,7 +128,10 @@ test('status without a daemon exits 3 and still lists the enrolled users', async
     assert.equal(r.code, 3);
     const j = JSON.parse(r.stdout);
     assert.equal(j.daemon.accepting, false);
-    assert.deepEqual(j.users.map((u: { user: string }) => u.user), ['alice', 'bob']);
+    assert.deepEqual(
+      j.users.map((u: { user: string }) => u.user),
+      ['alice', 'bob'],
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -139,6 +153,28 @@ test('doctor reports each check, fails on a bad config and a world-readable data
     assert.equal(byName.database, 'fail');
     assert.equal(byName.camera, 'fail');
     assert.equal(r.code, 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('doctor: liveness on with its calibration, and a warning when the config turns it off', async () => {
+  const { dir, db, cfg } = setup();
+  try {
+    const cam = path.join(dir, 'cam');
+    fs.mkdirSync(cam);
+    fs.writeFileSync(path.join(cam, '0.pgm'), Buffer.concat([Buffer.from('P5\n8 8\n255\n'), Buffer.alloc(64, 100)]));
+    fs.writeFileSync(cfg, '[camera]\nallow_replay = true\n');
+    const on = await cli(['doctor', '--config', cfg, '--db', db, '--camera', `replay:${cam}`, '--json']);
+    const checks = JSON.parse(on.stdout).checks as Array<{ name: string; status: string; detail: string }>;
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    assert.equal(byName.liveness?.status, 'ok', byName.liveness?.detail);
+    assert.match(byName['liveness tier']!.detail, /replay camera/);
+    fs.writeFileSync(cfg, '[camera]\nallow_replay = true\n[liveness]\nenabled = false\n');
+    const off = await cli(['doctor', '--config', cfg, '--db', db, '--camera', `replay:${cam}`, '--json']);
+    const l = (JSON.parse(off.stdout).checks as Array<{ name: string; status: string; detail: string }>).find((c) => c.name === 'liveness')!;
+    assert.equal(l.status, 'warn');
+    assert.match(l.detail, /photo .* unlocks/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

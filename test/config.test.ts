@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, defaultConfig, serviceEnabled } from '../src/config/config.js';
+import { ConfigError, defaultConfig, serviceEnabled, validateConfig } from '../src/config/config.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 
@@ -29,11 +29,29 @@ test('values are read and typed', () => {
 
 test('defaults: services off unless on the allowlist; greeters; lockout', () => {
   const d = defaultConfig();
-  for (const s of ['sudo', 'su', 'login', 'polkit-1', 'gdm-password', 'kde', 'sddm', 'lightdm', 'xscreensaver', 'swaylock', 'hyprlock', 'i3lock', 'cinnamon-screensaver', 'mate-screensaver']) {
+  for (const s of [
+    'sudo',
+    'su',
+    'login',
+    'polkit-1',
+    'gdm-password',
+    'kde',
+    'sddm',
+    'lightdm',
+    'xscreensaver',
+    'swaylock',
+    'hyprlock',
+    'i3lock',
+    'cinnamon-screensaver',
+    'mate-screensaver',
+  ]) {
     assert.equal(serviceEnabled(d, s), true, s);
   }
   for (const s of ['sshd', 'cron', 'dbus', 'other', 'systemd-user', 'sudo-i', 'passwd']) assert.equal(serviceEnabled(d, s), false, s);
-  assert.ok(!d.local.greeters.includes('sudo') && !d.local.greeters.includes('su') && !d.local.greeters.includes('polkit-1'), 'sudo, su, polkit-1 always run in a session');
+  assert.ok(
+    !d.local.greeters.includes('sudo') && !d.local.greeters.includes('su') && !d.local.greeters.includes('polkit-1'),
+    'sudo, su, polkit-1 always run in a session',
+  );
   assert.deepEqual(d.lockout, { attempts: 5, seconds: 600 });
   // Adding a service keeps the allowlist; switching one off leaves the others on.
   const c = parseConfig('[services]\nmy-locker = true\nsu = false\n[local]\ngreeters = ["my-locker", "my-locker"]\n[lockout]\nattempts = 3\nseconds = 60\n');
@@ -74,9 +92,23 @@ const bad: Array<[string, RegExp]> = [
 ];
 for (const [text, re] of bad) {
   test(`rejects ${JSON.stringify(text)}`, () => {
-    assert.throws(() => parseConfig(text), (err: unknown) => err instanceof ConfigError && re.test(err.message));
+    assert.throws(
+      () => parseConfig(text),
+      (err: unknown) => err instanceof ConfigError && re.test(err.message),
+    );
   });
 }
+
+test('[liveness]: on by default with every cue; bad cues, duplicates and unknown keys are errors', () => {
+  const d = defaultConfig().liveness;
+  assert.equal(d.enabled, true);
+  assert.deepEqual(d.cues, ['pad', 'stillness', 'coherence', 'parallax', 'edges']);
+  assert.throws(() => validateConfig({ liveness: { cues: ['pad', 'blink'] } }), /liveness\.cues\[1\]: must be one of/);
+  assert.throws(() => validateConfig({ liveness: { cues: ['pad', 'pad'] } }), /listed twice/);
+  assert.throws(() => validateConfig({ liveness: { enable: false } }), /liveness\.enable: unknown key/);
+  assert.throws(() => validateConfig({ liveness: { min_ear: 2 } }), /liveness\.min_ear: must be in \[0, 1\]/);
+  assert.equal(validateConfig({ liveness: { cues: ['pad'] } }).liveness.cues.length, 1);
+});
 
 test('loadConfig: explicit file must exist; overrides are validated and resolved', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-cfg-'));
@@ -85,12 +117,19 @@ test('loadConfig: explicit file must exist; overrides are validated and resolved
     const file = path.join(dir, 'c.toml');
     fs.writeFileSync(file, '[verify]\nrule_frames = 2\n[local]\ngreeters = ["x"]\n[lockout]\nattempts = 2\n');
     // replay: only when the file opts in (issue 7: the production daemon must not take a directory of photos).
-    assert.throws(() => loadConfig({ config: file, camera: 'replay:/tmp' }), /camera\.device: replay: cameras are accepted only with camera\.allow_replay = true/);
-    fs.writeFileSync(file, '[verify]\nrule_frames = 2\n[local]\ngreeters = ["x"]\n[lockout]\nattempts = 2\n[camera]\nallow_replay = true\n');
+    assert.throws(
+      () => loadConfig({ config: file, camera: 'replay:/tmp' }),
+      /camera\.device: replay: cameras are accepted only with camera\.allow_replay = true/,
+    );
+    fs.writeFileSync(
+      file,
+      '[verify]\nrule_frames = 2\n[local]\ngreeters = ["x"]\n[lockout]\nattempts = 2\n[camera]\nallow_replay = true\n[liveness]\nenabled = false\nmin_ear = 0.2\n',
+    );
     const cfg = loadConfig({ config: file, db: 'x.db', camera: 'replay:/tmp' });
     assert.equal(cfg.verify.rule_frames, 2);
     assert.deepEqual(cfg.local.greeters, ['x'], 'command-line overrides keep every section of the file');
     assert.equal(cfg.lockout.attempts, 2);
+    assert.deepEqual([cfg.liveness.enabled, cfg.liveness.min_ear], [false, 0.2]);
     assert.equal(cfg.daemon.db, path.join(process.cwd(), 'x.db'));
     assert.equal(cfg.camera.device, 'replay:/tmp');
     assert.throws(() => loadConfig({ config: file, camera: 'webcam' }), /camera\.device/);

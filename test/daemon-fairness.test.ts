@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { FakeLiveness } from './helpers/fake-liveness.js';
 import { defaultConfig } from '../src/config/config.js';
 import { CameraManager } from '../src/auth/camera-manager.js';
 import { askDaemon } from '../src/daemon/client.js';
@@ -47,6 +48,7 @@ async function start(): Promise<Harness> {
     config,
     store,
     engine: new FakeEngine(),
+    liveness: new FakeLiveness(),
     camera,
     log,
     peerCred: () => ({ pid: 1, uid: h.nextUid, gid: h.nextUid }),
@@ -224,6 +226,7 @@ test('a hung passwd look-up for one client does not hold up root', async () => {
     config,
     store,
     engine: new FakeEngine(),
+    liveness: new FakeLiveness(),
     camera,
     log,
     peerCred: () => ({ pid: 1, uid, gid: uid }),

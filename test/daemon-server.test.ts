@@ -19,6 +19,7 @@ import { lookupFromSync } from '../src/daemon/user-directory.js';
 import { FakeEngine, MODEL, fakeEmbedding, pgm } from './helpers/fake-engine.js';
 import { encodeEvent, encodeRequest, encodeReset, FrameReader, type Answer, type EventCode, type Message } from '../src/protocol/index.js';
 import { TemplateStore } from '../src/store/store.js';
+import { FakeLiveness, PHOTO_LEVEL } from './helpers/fake-liveness.js';
 import type { SessionState, UserState } from '../src/policy/index.js';
 
 const UIDS: Record<string, number> = { alice: 1000, bob: 1001, carol: 1002 };
@@ -72,6 +73,7 @@ async function start(
     config,
     store,
     engine,
+    liveness: new FakeLiveness(),
     camera,
     log,
     // The test runner is in no logind session: the callers here count as local unless a test says otherwise.
@@ -144,6 +146,26 @@ test('the enrolled face is allowed after looking', async () => {
   } finally {
     await h.stop();
   }
+});
+
+test('a matching face that is never judged live is denied not-live, and the cue scores are logged', async () => {
+  const h = await start([PHOTO_LEVEL]);
+  try {
+    const { answer } = await ask(h, { deadlineMs: 800 });
+    assert.deepEqual([answer.result, answer.reason], ['deny', 'not-live']);
+    const line = h.logs.find((l) => l.includes('msg=answer'))!;
+    assert.match(line, /result=deny reason=not-live .*live=0 .*live_failed=pad .*cue_pad=0\.1/);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('liveness enabled in the config but no judge given: the server refuses to start', () => {
+  const config = defaultConfig();
+  assert.throws(
+    () => new FacegateServer({ config, store: null as never, engine: new FakeEngine(), liveness: null, camera: null as never, log: createLogger(() => {}) }),
+    /liveness is enabled/,
+  );
 });
 
 test('one matching frame among impostor frames is not a match under the default attempt rule', async () => {
@@ -249,7 +271,9 @@ test('a non-root peer may ask only for itself', async () => {
   }
 });
 
-test('a real non-root process (nobody) asking for another user is refused', { skip: process.getuid?.() !== 0 && 'needs root to run a client as nobody' }, async () => {
+test('a real non-root process (nobody) asking for another user is refused', {
+  skip: process.getuid?.() !== 0 && 'needs root to run a client as nobody',
+}, async () => {
   const h = await start([200]);
   try {
     const script = `
@@ -461,7 +485,7 @@ test('close() ends connections in flight at once, even with a long deadline', { 
   assert.equal(h.camera.isOpen, false);
 });
 
-test('the caller\'s logind session decides: remote or none is refused before the camera, except for greeters', async () => {
+test("the caller's logind session decides: remote or none is refused before the camera, except for greeters", async () => {
   for (const [session, service, want] of [
     ['remote', 'sudo', 'remote-session'],
     ['remote', 'gdm-password', 'remote-session'],
@@ -491,7 +515,6 @@ test('the caller\'s logind session decides: remote or none is refused before the
     await h.stop();
   }
 });
-
 
 test('a caller in no session (a desktop terminal) is local only if its user is at a seat and nowhere remote', async () => {
   for (const [session, user, service, rhost, want, why] of [
@@ -524,7 +547,23 @@ test('a caller in no session (a desktop terminal) is local only if its user is a
 test('services are off unless listed: the default allowlist, and a service added in the config', async () => {
   const h = await start([200, 200], { config: (c) => (c.services.enabled['my-locker'] = true) });
   try {
-    for (const service of ['sudo', 'su', 'login', 'polkit-1', 'gdm-password', 'kde', 'sddm', 'lightdm', 'xscreensaver', 'swaylock', 'hyprlock', 'i3lock', 'cinnamon-screensaver', 'mate-screensaver', 'my-locker']) {
+    for (const service of [
+      'sudo',
+      'su',
+      'login',
+      'polkit-1',
+      'gdm-password',
+      'kde',
+      'sddm',
+      'lightdm',
+      'xscreensaver',
+      'swaylock',
+      'hyprlock',
+      'i3lock',
+      'cinnamon-screensaver',
+      'mate-screensaver',
+      'my-locker',
+    ]) {
       assert.equal((await ask(h, { service })).answer.result, 'allow', service);
     }
     for (const service of ['sshd', 'cron', 'other', 'dbus', 'systemd-user', 'sudo-i']) {

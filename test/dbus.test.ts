@@ -25,6 +25,7 @@ import { modelsDir, PACKAGE_ROOT } from '../src/paths.js';
 import { calibrationDir } from '../src/match/calibration.js';
 import { DAEMON_JS, replayConfigToml, startDaemon } from './helpers/daemon-harness.js';
 import { TemplateStore } from '../src/store/store.js';
+import { FakeLiveness } from './helpers/fake-liveness.js';
 import type { RawImage } from '../src/vision/types.js';
 
 const { Message, MessageType } = dbus;
@@ -183,7 +184,7 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
   const camera = new CameraManager(config.camera.device, 0, log);
   const engine = new FakeEngine();
   // The test runner is in no logind session; the local rule itself is tested in test/policy.test.ts.
-  const server = new FacegateServer({ config, store, engine, camera, log, sessionOf: () => 'local' });
+  const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log, sessionOf: () => 'local' });
   const address = opts.address ?? bus!.address;
   const deps = { runner: server, store, models: engine.models, camera, config, log, ...(opts.maxVerifications ? { maxVerifications: opts.maxVerifications } : {}) };
   const dbusHandle = await startDbusService('session', deps, { busAddress: address });

@@ -1,6 +1,7 @@
 // The whole path sudo takes, with real models and a real PAM stack, no root and no camera: facegated (built JS)
-// on a temp socket with a replay camera, a user enrolled by the real CLI from lfw-dev, and pam_facegate.so under
-// pamtester + pam_wrapper.
+// on a temp socket with a replay camera, a user enrolled by the real CLI from nuaa-dev live webcam frames, and
+// pam_facegate.so under pamtester + pam_wrapper. The genuine user is a live sequence; the printed photo of the same
+// person must be denied not-live (liveness is on, as shipped).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -46,6 +47,7 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
   let cam: string;
   let genuine: string;
   let impostor: string;
+  let photo: string;
   let daemon: Daemon;
   let db: string;
   let config: string;
@@ -55,11 +57,13 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     buildModule();
     dir = openTempDir('fg-e2e-');
     // A live camera sequence (nuaa-dev, or its frames in test/fixtures): the user is enrolled from the first 5
-    // frames, the next 7 in time order are the genuine attempt; another subject's live frames are the impostor.
+    // frames, the next 7 in time order are the genuine attempt; a printed photo of the same person the presentation attack;
+    // another subject's live frames the impostor.
     const faces = liveScenario();
     const enrol = replayDir(dir, 'enrol', faces.enrol);
     genuine = replayDir(dir, 'genuine', faces.genuine);
     impostor = replayDir(dir, 'impostor', faces.impostor);
+    photo = replayDir(dir, 'photo', faces.print);
     cam = path.join(dir, 'camera');
     pointCamera(cam, genuine);
     db = path.join(dir, 'facegate.db');
@@ -84,13 +88,30 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("the enrolled user's other images: PAM_SUCCESS", async () => {
+  test('the enrolled user, live at the camera: PAM_SUCCESS', async () => {
     pointCamera(cam, genuine);
     const r = await runPam({ args: pamArgs(), user });
     assert.equal(r.code, 'PAM_SUCCESS', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
   });
 
-  test("another identity's images: PAM_AUTH_ERR", async () => {
+  test("a printed photo of the enrolled user: PAM_AUTH_ERR, the daemon's answer is not-live", async () => {
+    pointCamera(cam, photo);
+    const from = daemon.lines.length;
+    try {
+      // A photo is looked at until the daemon's own 4 s timeout; the module waits longer so that on a loaded machine
+      // the daemon's answer, not the module's deadline, ends the call.
+      const r = await runPam({ args: pamArgs(8), user });
+      assert.equal(r.code, 'PAM_AUTH_ERR', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
+      // The daemon logs its answer just after sending it: wait for the line rather than race it.
+      const answered = /msg=answer /;
+      for (let i = 0; i < 100 && daemon.count(answered, from) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(daemon.count(/msg=answer .*result=deny reason=not-live .*live=0 .*cue_pad=/, from), 1, daemon.lines.slice(from).join('\n'));
+    } finally {
+      pointCamera(cam, genuine);
+    }
+  });
+
+  test('another person, live: PAM_AUTH_ERR', async () => {
     pointCamera(cam, impostor);
     const r = await runPam({ args: pamArgs(2), user });
     assert.equal(r.code, 'PAM_AUTH_ERR', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
@@ -182,14 +203,25 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
     assert.equal(st.daemon.running, true);
     assert.equal(st.daemon.pid, daemon.proc.pid);
     assert.match(st.daemon.models[0].sha256, /^[0-9a-f]{64}$/);
-    assert.deepEqual(st.users.map((u: { user: string }) => u.user), [user]);
+    assert.deepEqual(
+      st.users.map((u: { user: string }) => u.user),
+      [user],
+    );
   });
 
-  test('systemd socket activation: the first connection starts facegated on the inherited socket', { skip: !fs.existsSync('/usr/bin/systemd-socket-activate') && 'systemd-socket-activate not installed' }, async () => {
+  test('systemd socket activation: the first connection starts facegated on the inherited socket', {
+    skip: !fs.existsSync('/usr/bin/systemd-socket-activate') && 'systemd-socket-activate not installed',
+  }, async () => {
     const actSock = path.join(dir, 'activated.sock');
     // systemd-socket-activate passes only the variables named with -E (like a unit's Environment=).
-    const pass = Object.keys(process.env).filter((k) => k.startsWith('FACEGATE_')).flatMap((k) => ['-E', k]);
-    const child = spawn('systemd-socket-activate', ['-l', actSock, ...pass, process.execPath, DAEMON_JS, '--config', config, '--db', db, '--camera', `replay:${cam}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const pass = Object.keys(process.env)
+      .filter((k) => k.startsWith('FACEGATE_'))
+      .flatMap((k) => ['-E', k]);
+    const child = spawn(
+      'systemd-socket-activate',
+      ['-l', actSock, ...pass, process.execPath, DAEMON_JS, '--config', config, '--db', db, '--camera', `replay:${cam}`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {

@@ -6,6 +6,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { FakeLiveness } from './helpers/fake-liveness.js';
 import { CameraManager } from '../src/auth/camera-manager.js';
 import { openCamera, type Camera, type Frame } from '../src/camera/camera.js';
 import { defaultConfig } from '../src/config/config.js';
@@ -79,7 +80,7 @@ test('no database (unreadable or damaged at start): every request is unavailable
   fs.writeFileSync(path.join(cam, '000.pgm'), pgm(200));
   const camera = new CameraManager(`replay:${cam}`, 0, createLogger(() => {}));
   const logs: string[] = [];
-  const server = new FacegateServer({ config: defaultConfig(), store: null, engine: new FakeEngine(), camera, log: createLogger((l) => logs.push(l)), users: lookupFromSync(() => null, () => 0), sessionOf: () => 'local' });
+  const server = new FacegateServer({ config: defaultConfig(), store: null, engine: new FakeEngine(), liveness: new FakeLiveness(), camera, log: createLogger((l) => logs.push(l)), users: lookupFromSync(() => null, () => 0), sessionOf: () => 'local' });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   try {
@@ -189,7 +190,7 @@ test('the camera failing mid-attempt: camera-error for that request, the next on
   const logs: string[] = [];
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(`replay:${cam}?fps=30`, 0, log, opener);
-  const server = new FacegateServer({ config: defaultConfig(), store, engine: new FakeEngine(), camera, log, users: lookupFromSync(() => null, () => 0), sessionOf: () => 'local' });
+  const server = new FacegateServer({ config: defaultConfig(), store, engine: new FakeEngine(), liveness: new FakeLiveness(), camera, log, users: lookupFromSync(() => null, () => 0), sessionOf: () => 'local' });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   try {

@@ -6,6 +6,7 @@ import { verifyFace, type VerifySettings } from '../src/auth/verify.js';
 import type { FaceEngine, FoundFace, UserMatcher } from '../src/auth/engine.js';
 import type { Frame } from '../src/camera/camera.js';
 import type { RawImage } from '../src/vision/types.js';
+import { FakeLiveness } from './helpers/fake-liveness.js';
 
 const FRAME_MS = 33;
 
@@ -65,6 +66,8 @@ async function run(levels: number[], settings: Partial<VerifySettings> = {}): Pr
     },
     engine,
     matcher: engine.matcher(),
+    // Liveness stays on; the stand-in judges every frame here live (test/liveness-*.test.ts test the real cues).
+    liveness: new FakeLiveness(),
     settings: { ...SETTINGS, ...settings },
     deadline: 4000,
     now: () => clock,

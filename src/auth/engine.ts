@@ -1,4 +1,4 @@
-import type { Box, Quality, RawImage } from '../vision/types.js';
+import type { Box, Point, Quality, RawImage } from '../vision/types.js';
 import type { ModelRef } from '../store/store.js';
 
 /** A face found in a frame, before embedding: enough to gate on quality without paying for the embedders. */
@@ -6,6 +6,8 @@ export interface FoundFace {
   box: Box;
   score: number;
   quality: Quality;
+  /** The 68 iBUG landmarks in source pixels when the engine's landmarker gives them (the liveness cues need them). */
+  landmarks?: readonly Point[];
 }
 
 /**

@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { meanBrightness, type Frame } from '../camera/camera.js';
 import type { EventCode } from '../protocol/index.js';
+import type { CueScores, LivenessFailure, WindowSummary } from '../liveness/fusion.js';
+import type { LivenessJudge, LivenessTrack } from '../liveness/judge.js';
 import { AttemptJudge, type AttemptRuleKind } from '../match/attempt-rule.js';
 import { qualityProblem, type FaceEngine, type QualityLimits, type QualityProblem, type UserMatcher } from './engine.js';
 
@@ -24,11 +26,14 @@ export interface FrameReport {
   problem?: QualityProblem;
   score?: number;
   match?: boolean;
+  /** This frame's cue values and the verdict of the liveness window ending at it. */
+  liveness?: { cues: CueScores; live: boolean; failed: LivenessFailure[] };
 }
 
 export type VerifyOutcome =
   | { result: 'allow'; reason: 'match' }
   | { result: 'deny'; reason: 'no-match' }
+  | { result: 'deny'; reason: 'not-live' }
   | { result: 'unavailable'; reason: 'no-face' };
 
 export interface VerifyRun {
@@ -37,12 +42,32 @@ export interface VerifyRun {
   /** Best score seen (undefined if no face reached the matcher). */
   bestScore?: number;
   threshold: number;
+  /** The liveness stage of the attempt (absent when liveness is off). */
+  liveness?: LivenessSummary;
+}
+
+export interface LivenessSummary {
+  live: boolean;
+  /** Frames the liveness stage analysed and the milliseconds it spent on them. */
+  frames: number;
+  ms: number;
+  /** Process CPU milliseconds of the liveness stage (all threads; comparable on a busy machine). */
+  cpuMs: number;
+  /** Gates the last window failed (empty when live). */
+  failed: LivenessFailure[];
+  /** The last window's cue summaries: numbers only, what the daemon logs. */
+  window: WindowSummary;
 }
 
 export interface VerifyInput {
   nextFrame(deadline: number, signal?: AbortSignal): Promise<Frame | null>;
   engine: FaceEngine;
   matcher: UserMatcher;
+  /**
+   * Liveness judge (src/liveness); null only when the configuration turns liveness off. Required so that no
+   * caller can forget it: a matching face is allowed only once the attempt is also judged live.
+   */
+  liveness: LivenessJudge | null;
   settings: VerifySettings;
   /** performance.now() ms; no new frame is started after it. */
   deadline: number;
@@ -65,11 +90,12 @@ const EVENT_OF: Record<QualityProblem, EventCode> = {
 };
 
 /**
- * One verification: frames → skip dark → detect → quality gate → embed → match, until the attempt rule is
- * satisfied by the frame scores so far (allow), or the deadline (deny if a face reached the matcher, else
- * no-face). When no frame has shown a face for `face_wait` seconds the answer is no-face at once, so the
- * password prompt comes without waiting out the timeout; once a face was seen the whole timeout is used.
- * Shared by facegated and `facegate test` so both decide identically.
+ * One verification: frames → skip dark → detect → quality gate → embed → match → liveness, until the attempt
+ * rule is satisfied by the frame scores so far and the current frame both matches and ends a live liveness window
+ * (allow), or the deadline: `not-live` if the attempt matched but never looked live, `no-match` if a face reached
+ * the matcher, else `no-face`. When no frame has shown a face for `face_wait` seconds the answer is no-face at
+ * once, so the password prompt comes without waiting out the timeout; once a face was seen the whole timeout is
+ * used. Shared by facegated, `facegate test` and `facegate eval-pad` so all three decide identically.
  */
 export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
   const { engine, matcher, settings, deadline, signal } = input;
@@ -80,13 +106,33 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
   const judge = new AttemptJudge({ kind: settings.rule, frames: settings.rule_frames }, matcher.threshold);
   let darkRun = 0;
   let scored = false;
+  let matchedNotLive = false;
+  const live: LivenessTrack | null = input.liveness?.attempt() ?? null;
+
   let bestScore: number | undefined;
   let lastEvent: EventCode | undefined;
   const emit = (e: EventCode): void => {
     if (e !== lastEvent) input.onEvent?.(e);
     lastEvent = e;
   };
-  const finish = (outcome: VerifyOutcome): VerifyRun => ({ outcome, frames, threshold: matcher.threshold, ...(bestScore !== undefined ? { bestScore } : {}) });
+  const finish = (outcome: VerifyOutcome): VerifyRun => ({
+    outcome,
+    frames,
+    threshold: matcher.threshold,
+    ...(bestScore !== undefined ? { bestScore } : {}),
+    ...(live
+      ? {
+          liveness: {
+            live: live.last?.live ?? false,
+            frames: live.frames,
+            ms: live.ms,
+            cpuMs: live.cpuMs,
+            failed: live.last?.failed ?? ['too-few-frames'],
+            window: live.windowSummary(),
+          },
+        }
+      : {}),
+  });
 
   for (;;) {
     if (signal?.aborted) break;
@@ -102,6 +148,7 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
       input.onFrame?.(report);
     };
     if (report.dark) {
+      live?.observeDark(frame.image);
       darkRun++;
       if (darkRun >= DARK_FRAMES_BEFORE_EVENT) emit('too-dark');
       done();
@@ -112,6 +159,7 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
     report.faces = faces.length;
     const face = faces[0];
     if (!face) {
+      live?.breakTrack();
       emit('no-face');
       done();
       continue;
@@ -132,9 +180,22 @@ export async function verifyFace(input: VerifyInput): Promise<VerifyRun> {
     report.score = score;
     report.match = score > matcher.threshold;
     if (bestScore === undefined || score > bestScore) bestScore = score;
+    // Liveness of the same face, every analysed frame (its window needs consecutive frames, matching or not).
+    let isLive = true;
+    if (live) {
+      const fl = await live.observe(frame.image, face);
+      report.liveness = fl;
+      isLive = fl.live;
+    }
     done();
-    if (judge.push(score)) return finish({ result: 'allow', reason: 'match' });
+    if (judge.push(score)) {
+      // The attempt has matched; the face that is live now must also be the one that matches now, so a matching
+      // photo cannot borrow the liveness of another face swapped in front of the camera.
+      if (isLive && report.match) return finish({ result: 'allow', reason: 'match' });
+      if (!isLive) matchedNotLive = true;
+    }
     if (!report.match) emit('retry');
   }
+  if (matchedNotLive) return finish({ result: 'deny', reason: 'not-live' });
   return finish(scored ? { result: 'deny', reason: 'no-match' } : { result: 'unavailable', reason: 'no-face' });
 }

@@ -82,7 +82,7 @@ export class VisionEngine implements FaceEngine {
   async detect(image: RawImage): Promise<FoundFace[]> {
     const res = await this.pipeline.analyze(image, { embed: false });
     return res.faces
-      .map((f): VisionFace => ({ box: f.box, score: f.score, quality: f.quality, result: f }))
+      .map((f): VisionFace => ({ box: f.box, score: f.score, quality: f.quality, ...(f.landmarks.length === 68 ? { landmarks: f.landmarks } : {}), result: f }))
       .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
   }
 

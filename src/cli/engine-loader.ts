@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { FaceEngine } from '../auth/engine.js';
 import { VisionEngine } from '../auth/vision-engine.js';
+import { loadConfiguredLiveness, type LoadedLiveness } from '../liveness/load.js';
 import { CliError, EXIT } from './command-support.js';
 
 /** Loads the models the way facegated does, so enroll/test decide exactly like the daemon. */
@@ -14,6 +15,15 @@ export async function loadEngine(cfg: Config): Promise<FaceEngine> {
     });
   } catch (err) {
     throw new CliError(`cannot load the face models: ${(err as Error).message}`);
+  }
+}
+
+/** The liveness judge facegated would use with this config (null when liveness.enabled is false). */
+export async function loadLivenessFor(cfg: Config): Promise<LoadedLiveness | null> {
+  try {
+    return await loadConfiguredLiveness(cfg.liveness, cfg.daemon.threads > 0 ? cfg.daemon.threads : undefined);
+  } catch (err) {
+    throw new CliError(`cannot load liveness: ${(err as Error).message}`);
   }
 }
 

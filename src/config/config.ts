@@ -60,6 +60,26 @@ export interface EnrollConfig {
   timeout: number;
 }
 
+/** Cues the liveness fusion may use (src/liveness/fusion.ts FUSED_CUES). */
+export const LIVENESS_CUES = ['pad', 'stillness', 'coherence', 'parallax', 'edges'] as const;
+
+export interface LivenessConfig {
+  /** Allow only faces judged live (a matching face that is not live is denied with `not-live`). */
+  enabled: boolean;
+  /**
+   * Fused cues in use, each with its threshold from calibration/liveness.json. Removing one only weakens the
+   * check; a cue the calibration has no threshold for is an error at start.
+   */
+  cues: string[];
+  /** Attention: median eye aspect ratio over the window must be at least this (eyes open). */
+  min_ear: number;
+  /** On grey (IR) frames, require the emitter to light the face well above the background. */
+  ir_gate: boolean;
+  /** IR gate: smallest face gain (grey levels, lit minus dark frame) and face-over-background gain ratio. */
+  ir_min_face_gain: number;
+  ir_min_ratio: number;
+}
+
 export interface ServicesConfig {
   /** Whether PAM services not listed in `enabled` may use face authentication. */
   default: boolean;
@@ -89,6 +109,7 @@ export interface Config {
   camera: CameraConfig;
   verify: VerifyConfig;
   enroll: EnrollConfig;
+  liveness: LivenessConfig;
   services: ServicesConfig;
   local: LocalConfig;
   lockout: LockoutConfig;
@@ -151,6 +172,7 @@ export function defaultConfig(): Config {
       embedders: [],
     },
     enroll: { frames: 5, timeout: 20 },
+    liveness: { enabled: true, cues: [...LIVENESS_CUES], min_ear: 0.18, ir_gate: true, ir_min_face_gain: 20, ir_min_ratio: 2 },
     // Off unless listed: a service nobody thought about (sshd, cron, a web login through PAM) never gets a face.
     services: { default: false, enabled: Object.fromEntries(DEFAULT_SERVICES.map((s) => [s, true])) },
     local: { greeters: [...DEFAULT_GREETERS] },
@@ -218,9 +240,25 @@ function idList(): Checker {
   };
 }
 
+function cueList(): Checker {
+  return (v, key) => {
+    if (!Array.isArray(v)) throw new ConfigError(key, `must be an array of strings, got ${describe(v)}`);
+    const seen = new Set<string>();
+    return v.map((item, i) => {
+      if (typeof item !== 'string' || !(LIVENESS_CUES as readonly string[]).includes(item)) {
+        throw new ConfigError(`${key}[${i}]`, `must be one of ${LIVENESS_CUES.join(', ')}, got ${describe(item)}`);
+      }
+      if (seen.has(item)) throw new ConfigError(`${key}[${i}]`, `"${item}" is listed twice`);
+      seen.add(item);
+      return item;
+    });
+  };
+}
+
 function oneOf(values: readonly string[]): Checker {
   return (v, key) => {
-    if (typeof v !== 'string' || !values.includes(v)) throw new ConfigError(key, `must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${describe(v)}`);
+    if (typeof v !== 'string' || !values.includes(v))
+      throw new ConfigError(key, `must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${describe(v)}`);
     return v;
   };
 }
@@ -285,6 +323,14 @@ const SCHEMA: Record<Exclude<keyof Config, 'services'>, Record<string, Checker>>
     embedders: idList(),
   },
   enroll: { frames: num(1, 100, { integer: true }), timeout: num(0, 600, { minExclusive: true }) },
+  liveness: {
+    enabled: bool(),
+    cues: cueList(),
+    min_ear: num(0, 1),
+    ir_gate: bool(),
+    ir_min_face_gain: num(0, 255),
+    ir_min_ratio: num(0, 100),
+  },
   local: { greeters: serviceList() },
   lockout: { attempts: num(1, 100, { integer: true }), seconds: num(1, 7 * 86400, { integer: true }) },
 };

@@ -72,13 +72,9 @@ function resolvePath(p: string): string {
 }
 
 function cfgToDoc(cfg: Config): Record<string, unknown> {
-  return {
-    daemon: { ...cfg.daemon },
-    camera: { ...cfg.camera },
-    verify: { ...cfg.verify },
-    enroll: { ...cfg.enroll },
-    services: { default: cfg.services.default, ...cfg.services.enabled },
-    local: { greeters: [...cfg.local.greeters] },
-    lockout: { ...cfg.lockout },
-  };
+  // Every section, so a table added to Config is never dropped (and reset to defaults) by a command-line override.
+  const doc: Record<string, unknown> = {};
+  for (const [section, body] of Object.entries(cfg))
+    doc[section] = section === 'services' ? { default: cfg.services.default, ...cfg.services.enabled } : { ...(body as object) };
+  return doc;
 }

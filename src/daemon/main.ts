@@ -15,6 +15,7 @@ import { writeStatus, removeStatus } from './status-file.js';
 import { checkPrivateDir } from './runtime-dir.js';
 import { untrustedCamera } from '../camera/identity.js';
 import { VisionEngine } from '../auth/vision-engine.js';
+import { loadConfiguredLiveness } from '../liveness/load.js';
 
 const SD_LISTEN_FDS_START = 3;
 
@@ -90,9 +91,15 @@ async function main(): Promise<void> {
   } catch (err) {
     log.error('template database unavailable', { db: config.daemon.db, error: (err as Error).message, fix: 'run "facegate doctor"' });
   }
-  const engine = await VisionEngine.load({ embedders: config.verify.embedders, targetFar: config.verify.target_far, rule: { kind: config.verify.rule, frames: config.verify.rule_frames }, ...(threads !== undefined ? { intraOpThreads: threads } : {}) });
+  const engine = await VisionEngine.load({
+    embedders: config.verify.embedders,
+    targetFar: config.verify.target_far,
+    rule: { kind: config.verify.rule, frames: config.verify.rule_frames },
+    ...(threads !== undefined ? { intraOpThreads: threads } : {}),
+  });
+  const liveness = await loadConfiguredLiveness(config.liveness, threads);
   const camera = new CameraManager(config.camera.device, config.camera.idle_close * 1000, log, undefined, (info) => untrustedCamera(info, config.camera));
-  const server = new FacegateServer({ config, store, engine, camera, log });
+  const server = new FacegateServer({ config, store, engine, liveness: liveness?.checker ?? null, camera, log });
   const fd = activationFd();
   const socketDir = path.dirname(config.daemon.socket);
   // Under socket activation the socket is systemd's; the directory then only holds the status file, if it exists.
@@ -115,14 +122,14 @@ async function main(): Promise<void> {
   try {
     if (!statusDirExists) throw new Error(`${socketDir} does not exist`);
     statusFile = writeStatus(config.daemon.socket, {
-    pid: process.pid,
-    started: new Date(Date.now() - readyMs).toISOString(),
-    ready_ms: readyMs,
-    socket: config.daemon.socket,
-    socket_activated: fd !== undefined,
-    camera: config.camera.device,
-    models: engine.models.map((m) => ({ id: m.id, sha256: m.sha256 })),
-    target_far: config.verify.target_far,
+      pid: process.pid,
+      started: new Date(Date.now() - readyMs).toISOString(),
+      ready_ms: readyMs,
+      socket: config.daemon.socket,
+      socket_activated: fd !== undefined,
+      camera: config.camera.device,
+      models: engine.models.map((m) => ({ id: m.id, sha256: m.sha256 })),
+      target_far: config.verify.target_far,
     });
   } catch (err) {
     // Only `facegate status` reads it; serving PAM matters more.
@@ -133,6 +140,7 @@ async function main(): Promise<void> {
     socket: fd !== undefined ? `fd:${fd}` : config.daemon.socket,
     camera: config.camera.device,
     models: engine.models.map((m) => `${m.id}@${m.sha256.slice(0, 12)}`).join(','),
+    liveness: liveness ? config.liveness.cues.join(',') : 'off',
     rss_mb: Math.round(process.memoryUsage().rss / 1048576),
   });
 
@@ -141,7 +149,18 @@ async function main(): Promise<void> {
   if (dbusBus !== 'none') {
     // Imported only now: dbus-next costs ~0.4 s of start-up that PAM requests should not wait for.
     const { startDbusService } = await import('../dbus/connect.js');
-    dbusHandle = await startDbusService(dbusBus, { runner: server, store: store ?? { listFaces: () => { throw new Error('template database unavailable (facegate doctor)'); } }, models: engine.models, camera, config, log }).catch((err: unknown) => {
+    dbusHandle = await startDbusService(dbusBus, {
+      runner: server,
+      store: store ?? {
+        listFaces: () => {
+          throw new Error('template database unavailable (facegate doctor)');
+        },
+      },
+      models: engine.models,
+      camera,
+      config,
+      log,
+    }).catch((err: unknown) => {
       log.error('dbus unavailable', { bus: dbusBus, error: err instanceof Error ? err.message : String(err) });
       return null;
     });
@@ -156,6 +175,7 @@ async function main(): Promise<void> {
     await server.close();
     await camera.shutdown();
     await engine.close();
+    await liveness?.close();
     store?.close();
     if (statusFile) removeStatus(statusFile);
     process.exit(0);

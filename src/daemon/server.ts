@@ -23,7 +23,8 @@ import type { FaceEngine } from '../auth/engine.js';
 import { describeCamera, identityOf } from '../camera/identity.js';
 import type { Logger } from './log.js';
 import { peerCredOf, type PeerCred } from './peercred.js';
-import { verifyFace } from '../auth/verify.js';
+import { verifyFace, type LivenessSummary } from '../auth/verify.js';
+import type { LivenessJudge } from '../liveness/judge.js';
 import { UserDirectory, type UserLookup } from './user-directory.js';
 
 /** How long a client has to send its request after connecting. */
@@ -49,12 +50,13 @@ const HARD_CONNECTION_LIMIT = 1024;
 /** After its answer a connection gets this long to read it and close, then it is closed for it. */
 const LINGER_MS = 250;
 
-
 export interface ServerDeps {
   config: Config;
   /** null when the database could not be opened: every request is answered `unavailable` at once. */
   store: TemplateStore | null;
   engine: FaceEngine;
+  /** The liveness judge (src/liveness/load.ts); null only when config liveness.enabled is false. */
+  liveness: LivenessJudge | null;
   camera: CameraManager;
   log: Logger;
   /** Injected for tests; production uses SO_PEERCRED and getpwuid_r. */
@@ -98,6 +100,8 @@ export class FacegateServer {
   private readonly users: UserLookup;
 
   constructor(private readonly deps: ServerDeps) {
+    // Fail closed: a config that asks for liveness never runs without it.
+    if (deps.config.liveness.enabled && !deps.liveness) throw new Error('liveness is enabled in the config but no liveness judge was loaded');
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (s) => this.onConnection(s));
     this.server.maxConnections = HARD_CONNECTION_LIMIT;
     const userName = deps.userName;
@@ -428,6 +432,7 @@ export class FacegateServer {
         nextFrame: (dl, sig) => lease.nextFrame(dl, sig),
         engine,
         matcher,
+        liveness: config.liveness.enabled ? this.deps.liveness : null,
         settings: { ...config.verify, dark_threshold: config.camera.dark_threshold },
         deadline,
         signal: stop,
@@ -447,6 +452,7 @@ export class FacegateServer {
         frames: run.frames.length,
         best: run.bestScore !== undefined ? Number(run.bestScore.toFixed(4)) : undefined,
         threshold: Number(run.threshold.toFixed(4)),
+        ...livenessFields(run.liveness),
       });
       if (result === 'allow') return 'allow';
       return result === 'deny' || compared ? 'failed' : 'void';
@@ -498,6 +504,15 @@ function endSoon(socket: net.Socket, last?: Buffer, lingerMs = LINGER_MS): void 
 /** The test seam's synchronous uid-to-name function, with name-to-uid from `rest`. */
 function withNames(userName: (uid: number) => string | null, rest: UserLookup): UserLookup {
   return { nameOf: async (uid) => userName(uid), uidOf: (name) => rest.uidOf(name) };
+}
+
+/** The liveness stage on the answer line: verdict, cost and each cue's window value (numbers only, never images). */
+function livenessFields(l: LivenessSummary | undefined): Record<string, number | string | undefined> {
+  if (!l) return {};
+  const out: Record<string, number | string | undefined> = { live: l.live ? 1 : 0, live_frames: l.frames, live_ms: Math.round(l.ms) };
+  if (l.failed.length > 0) out.live_failed = l.failed.join(',');
+  for (const [cue, v] of Object.entries(l.window)) if (v !== undefined) out[`cue_${cue}`] = Number(v.toFixed(4));
+  return out;
 }
 
 function canConnect(file: string): Promise<boolean> {

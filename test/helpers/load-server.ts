@@ -12,6 +12,7 @@ import { FacegateServer } from '../../src/daemon/server.js';
 import { lookupFromSync } from '../../src/daemon/user-directory.js';
 import { TemplateStore } from '../../src/store/store.js';
 import { FakeEngine, MODEL, fakeEmbedding, pgm } from './fake-engine.js';
+import { FakeLiveness } from './fake-liveness.js';
 
 async function main(): Promise<void> {
   const [dir, first, count, timeout] = process.argv.slice(2);
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     config,
     store,
     engine: new FakeEngine(),
+    liveness: new FakeLiveness(),
     camera,
     log,
     // The load uids have no passwd entries; the names are this test's own (SO_PEERCRED stays real).

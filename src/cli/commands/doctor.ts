@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { pamServiceProblems } from '../../policy/index.js';
 import { openCamera } from '../../camera/camera.js';
+import { listCameras } from '../../camera/probe.js';
+import { loadConfiguredLiveness } from '../../liveness/load.js';
 import type { Config } from '../../config/config.js';
 import { probeSocket } from '../../daemon/client.js';
 import { modelsDir, PACKAGE_ROOT } from '../../paths.js';
@@ -43,7 +45,13 @@ function checkModels(): Check {
     }
   }
   if (bad.length) return { name: 'models', status: 'fail', detail: `${bad.join(', ')}: rebuild with "npm run build:models"` };
-  return { name: 'models', status: 'ok', detail: Object.entries(manifest).map(([id, e]) => `${id} ${String(e.sha256).slice(0, 12)}`).join(', ') };
+  return {
+    name: 'models',
+    status: 'ok',
+    detail: Object.entries(manifest)
+      .map(([id, e]) => `${id} ${String(e.sha256).slice(0, 12)}`)
+      .join(', '),
+  };
 }
 
 /** What to do about a database SQLite cannot read (docs/reliability.md, "Faults"). */
@@ -60,15 +68,20 @@ function checkDb(cfg: Config, enrolled: { cameras?: Array<{ camera: CameraIdenti
   const dir = fs.statSync(path.dirname(file));
   const problems: string[] = [];
   if ((st.mode & 0o077) !== 0) problems.push(`${file} is mode ${(st.mode & 0o777).toString(8)}, expected 600`);
-  if ((dir.mode & 0o077) !== 0 && path.dirname(file) === '/var/lib/facegate') problems.push(`${path.dirname(file)} is mode ${(dir.mode & 0o777).toString(8)}, expected 700`);
-  if (owner !== null && st.uid !== owner) problems.push(`${file} is owned by uid ${st.uid}, expected ${owner === 0 ? 'root' : `facegate (uid ${owner})`}: chown -R facegate:facegate ${path.dirname(file)}`);
+  if ((dir.mode & 0o077) !== 0 && path.dirname(file) === '/var/lib/facegate')
+    problems.push(`${path.dirname(file)} is mode ${(dir.mode & 0o777).toString(8)}, expected 700`);
+  if (owner !== null && st.uid !== owner)
+    problems.push(
+      `${file} is owned by uid ${st.uid}, expected ${owner === 0 ? 'root' : `facegate (uid ${owner})`}: chown -R facegate:facegate ${path.dirname(file)}`,
+    );
   if (problems.length) return { name: 'database', status: 'fail', detail: problems.join('; ') };
   let store: TemplateStore;
   try {
     store = TemplateStore.open(file, { readonly: true });
   } catch (err) {
     const msg = (err as Error).message;
-    if (/has schema \d+, expected/.test(msg)) return { name: 'database', status: 'warn', detail: `${file}: ${msg}; facegated (or the next "facegate enroll") migrates it` };
+    if (/has schema \d+, expected/.test(msg))
+      return { name: 'database', status: 'warn', detail: `${file}: ${msg}; facegated (or the next "facegate enroll") migrates it` };
     return { name: 'database', status: 'fail', detail: `${file} cannot be read (${msg}): ${damagedDbAdvice(file)}` };
   }
   try {
@@ -106,22 +119,73 @@ function checkCameraIdentity(current: CameraIdentity, enrolled: Array<{ camera: 
   };
 }
 
-async function checkCamera(cfg: Config, enrolled: Array<{ camera: CameraIdentity | null; faces: number }>): Promise<Check[]> {
+async function checkCamera(cfg: Config, enrolled: Array<{ camera: CameraIdentity | null; faces: number }>): Promise<{ checks: Check[]; pixelFormat?: string }> {
   try {
     const cam = await openCamera(cfg.camera.device);
     const info = cam.info;
     await cam.close();
     const refused = untrustedCamera(info, cfg.camera);
-    if (refused) return [{ name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${refused}` }];
+    if (refused) return { checks: [{ name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${refused}` }] };
     const identity = checkCameraIdentity(identityOf(info), enrolled);
-    return [{ name: 'camera', status: 'ok', detail: `${cfg.camera.device}: ${info.card ?? info.backend} ${info.pixelFormat} ${info.width}x${info.height}` }, ...(identity ? [identity] : [])];
+    return {
+      checks: [
+        { name: 'camera', status: 'ok', detail: `${cfg.camera.device}: ${info.card ?? info.backend} ${info.pixelFormat} ${info.width}x${info.height}` },
+        ...(identity ? [identity] : []),
+      ],
+      pixelFormat: info.pixelFormat,
+    };
   } catch (err) {
-    return [{ name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${(err as Error).message}` }];
+    return { checks: [{ name: 'camera', status: 'fail', detail: `${cfg.camera.device}: ${(err as Error).message}` }] };
   }
 }
 
+/** IR cameras elsewhere on this machine, to point an RGB-only set-up at the stronger tier. */
+function otherIrCameras(current: string): string[] {
+  try {
+    return listCameras()
+      .cameras.filter((c) => c.likelyIr && `v4l2:${c.device}` !== current)
+      .map((c) => c.byId ?? c.device);
+  } catch {
+    return [];
+  }
+}
+
+/** Liveness: on, its calibration and PAD model loadable, and which tier the camera gives (docs/liveness.md). */
+async function checkLiveness(cfg: Config, pixelFormat: string | undefined): Promise<Check[]> {
+  if (!cfg.liveness.enabled) {
+    return [{ name: 'liveness', status: 'warn', detail: 'liveness.enabled = false: a printed photo of an enrolled user unlocks' }];
+  }
+  const out: Check[] = [];
+  try {
+    const l = await loadConfiguredLiveness(cfg.liveness, 1);
+    await l?.close();
+    out.push({
+      name: 'liveness',
+      status: 'ok',
+      detail: `on: ${cfg.liveness.cues.join(', ')}, attention (eyes open)${cfg.liveness.ir_gate ? ', IR gate on grey frames' : ''}`,
+    });
+  } catch (err) {
+    out.push({ name: 'liveness', status: 'fail', detail: (err as Error).message });
+  }
+  if (pixelFormat === 'file') {
+    out.push({ name: 'liveness tier', status: 'ok', detail: 'replay camera: grey frames get the IR gate, colour frames the RGB cues only' });
+  } else if (pixelFormat === 'GREY') {
+    out.push({ name: 'liveness tier', status: 'ok', detail: 'grey (IR) camera: the IR gate applies (unmeasured on real IR attacks, see docs/liveness.md)' });
+  } else if (pixelFormat !== undefined) {
+    const ir = otherIrCameras(cfg.camera.device);
+    out.push({
+      name: 'liveness tier',
+      status: 'warn',
+      detail: `${pixelFormat} is an RGB camera, the weaker tier: liveness rests on the RGB cues (measured against printed photos only; screen replays and masks unmeasured)${ir.length > 0 ? `; this machine also has a likely IR camera: ${ir.join(', ')}` : ''}`,
+    });
+  }
+  return out;
+}
+
 function checkPam(cfg: Config | undefined): Check {
-  const found = pamModuleDirs().map((d) => path.join(d, 'pam_facegate.so')).find((f) => fs.existsSync(f));
+  const found = pamModuleDirs()
+    .map((d) => path.join(d, 'pam_facegate.so'))
+    .find((f) => fs.existsSync(f));
   if (!found) return { name: 'pam module', status: 'fail', detail: `pam_facegate.so not in ${pamModuleDirs().join(', ')}: run scripts/install.sh` };
   let users: string[] = [];
   const problems: string[] = [];
@@ -157,15 +221,23 @@ async function checkService(cfg: Config): Promise<Check> {
     const r = spawnSync('systemctl', ['is-active', 'facegate.service', 'facegate.socket'], { encoding: 'utf8', timeout: 3000 });
     const [svc, sock] = (r.stdout ?? '').trim().split('\n');
     if (svc === 'active' || sock === 'active') return { name: 'service', status: 'ok', detail: `facegate.service ${svc}, facegate.socket ${sock}` };
-    return { name: 'service', status: 'fail', detail: `facegate.service ${svc ?? '?'}, facegate.socket ${sock ?? '?'}: systemctl enable --now facegate.socket facegate.service` };
+    return {
+      name: 'service',
+      status: 'fail',
+      detail: `facegate.service ${svc ?? '?'}, facegate.socket ${sock ?? '?'}: systemctl enable --now facegate.socket facegate.service`,
+    };
   }
   const up = await probeSocket(cfg.daemon.socket);
-  return up ? { name: 'service', status: 'ok', detail: `facegated accepting on ${cfg.daemon.socket}` } : { name: 'service', status: 'fail', detail: `nothing accepting on ${cfg.daemon.socket} (no systemd here)` };
+  return up
+    ? { name: 'service', status: 'ok', detail: `facegated accepting on ${cfg.daemon.socket}` }
+    : { name: 'service', status: 'fail', detail: `nothing accepting on ${cfg.daemon.socket} (no systemd here)` };
 }
 
 function checkNative(): Check {
   const f = path.join(PACKAGE_ROOT, 'native', 'peercred', 'build', 'Release', 'peercred.node');
-  return fs.existsSync(f) ? { name: 'native addons', status: 'ok', detail: 'peercred built' } : { name: 'native addons', status: 'fail', detail: `${f} missing: npm run build:native` };
+  return fs.existsSync(f)
+    ? { name: 'native addons', status: 'ok', detail: 'peercred built' }
+    : { name: 'native addons', status: 'fail', detail: `${f} missing: npm run build:native` };
 }
 
 /** facegate doctor: every check that explains why face login would not work, with the fix. */
@@ -187,7 +259,11 @@ export function registerDoctor(program: Command): void {
       }
       checks.push(checkModels(), checkNative());
       const enrolled: { cameras?: Array<{ camera: CameraIdentity | null; faces: number }> } = {};
-      if (cfg) checks.push(checkDb(cfg, enrolled), ...(await checkCamera(cfg, enrolled.cameras ?? [])));
+      if (cfg) {
+        checks.push(checkDb(cfg, enrolled));
+        const cam = await checkCamera(cfg, enrolled.cameras ?? []);
+        checks.push(...cam.checks, ...(await checkLiveness(cfg, cam.pixelFormat)));
+      }
       checks.push(checkPam(cfg));
       if (cfg) checks.push(await checkService(cfg));
       const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };

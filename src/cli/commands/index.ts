@@ -3,6 +3,7 @@ import { registerBench } from './bench.js';
 import { registerDoctor } from './doctor.js';
 import { registerEnroll } from './enroll.js';
 import { registerEval } from './eval.js';
+import { registerEvalPad } from './eval-pad.js';
 import { registerList } from './list.js';
 import { registerRemove } from './remove.js';
 import { registerStatus } from './status.js';
@@ -13,6 +14,7 @@ import { registerUnlock } from './unlock.js';
 export function registerCommands(program: Command): void {
   // eval, bench, enroll, list, remove, unlock, test, status, doctor are added by their modules.
   registerEval(program);
+  registerEvalPad(program);
   registerBench(program);
   registerEnroll(program);
   registerList(program);

@@ -8,10 +8,18 @@ import { untrustedCamera } from '../../camera/identity.js';
 import { verifyFace, type FrameReport } from '../../auth/verify.js';
 import { staleTemplatesMessage, TemplateStore } from '../../store/store.js';
 import { checkArgs, CliError, configFrom, EXIT, run, say, withCommonOptions, type CommonOptions } from '../command-support.js';
-import { loadEngine } from '../engine-loader.js';
+import { loadEngine, loadLivenessFor } from '../engine-loader.js';
+import type { CueScores } from '../../liveness/fusion.js';
 
 interface TestOptions extends CommonOptions {
   camera?: string;
+}
+
+function cueText(c: CueScores): string {
+  return Object.entries(c)
+    .filter((e): e is [string, number] => typeof e[1] === 'number')
+    .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+    .join(', ');
 }
 
 function frameLine(r: FrameReport, threshold: number): string {
@@ -19,7 +27,10 @@ function frameLine(r: FrameReport, threshold: number): string {
   if (r.dark) return `${head}dark (mean ${r.brightness.toFixed(0)}), skipped`;
   if (r.faces === 0) return `${head}no face`;
   if (r.problem) return `${head}${r.faces} face(s), rejected: ${r.problem}`;
-  return `${head}score ${r.score!.toFixed(4)} ${r.match ? '>' : '<='} ${threshold.toFixed(4)}  ${r.match ? 'match' : 'no match'}`;
+  const match = `score ${r.score!.toFixed(4)} ${r.match ? '>' : '<='} ${threshold.toFixed(4)}  ${r.match ? 'match' : 'no match'}`;
+  if (!r.liveness) return match;
+  const l = r.liveness;
+  return `${match}\n      liveness: ${cueText(l.cues) || 'no cue'}  window ${l.live ? 'live' : `not live (${l.failed.join(', ')})`}`;
 }
 
 /** facegate test USER: one verification, in-process, exactly as facegated would decide it. */
@@ -44,7 +55,18 @@ export function registerTest(program: Command): void {
         store.close();
         throw err;
       });
-      const camera = new CameraManager(cfg.camera.device, 0, createLogger(() => {}), undefined, (info) => untrustedCamera(info, cfg.camera));
+      const liveness = await loadLivenessFor(cfg).catch(async (err: unknown) => {
+        await engine.close();
+        store.close();
+        throw err;
+      });
+      const camera = new CameraManager(
+        cfg.camera.device,
+        0,
+        createLogger(() => {}),
+        undefined,
+        (info) => untrustedCamera(info, cfg.camera),
+      );
       try {
         // As the daemon: only faces bound to the account's current uid.
         const lookup = store.templatesFor(user, engine.models, { uid: uidOfUserName(user) ?? -1 });
@@ -62,13 +84,17 @@ export function registerTest(program: Command): void {
         } catch (err) {
           throw new CliError(`camera: ${(err as Error).message}`);
         }
-        say(opts, `Testing ${user} with ${engine.models[0]!.id} at target FAR ${cfg.verify.target_far} (threshold ${matcher.threshold.toFixed(4)}, rule: ${describeRule({ kind: cfg.verify.rule, frames: cfg.verify.rule_frames })}), camera ${cfg.camera.device}`);
+        say(
+          opts,
+          `Testing ${user} with ${engine.models[0]!.id} at target FAR ${cfg.verify.target_far} (threshold ${matcher.threshold.toFixed(4)}, rule: ${describeRule({ kind: cfg.verify.rule, frames: cfg.verify.rule_frames })}), camera ${cfg.camera.device}`,
+        );
         let runRes;
         try {
           runRes = await verifyFace({
             nextFrame: (dl, sig) => lease.nextFrame(dl, sig),
             engine,
             matcher,
+            liveness: liveness?.checker ?? null,
             settings: { ...cfg.verify, dark_threshold: cfg.camera.dark_threshold },
             deadline,
             onFrame: (r) => say(opts, frameLine(r, matcher.threshold)),
@@ -78,6 +104,13 @@ export function registerTest(program: Command): void {
         }
         const ms = Math.round(performance.now() - t0);
         const { result, reason } = runRes.outcome;
+        const lv = runRes.liveness;
+        if (lv) {
+          say(
+            opts,
+            `Liveness: ${lv.live ? 'live' : `not live (${lv.failed.join(', ')})`} over ${lv.frames} frame(s), ${(lv.ms / Math.max(1, lv.frames)).toFixed(1)} ms/frame; window ${cueText(lv.window)}`,
+          );
+        } else say(opts, 'Liveness: off (liveness.enabled = false): a photo of the user would be allowed');
         say(opts, `Decision: ${result} (${reason}) after ${runRes.frames.length} frame(s), ${ms} ms`);
         return {
           json: {
@@ -90,6 +123,9 @@ export function registerTest(program: Command): void {
             reason,
             ms,
             best_score: runRes.bestScore ?? null,
+            liveness: lv
+              ? { live: lv.live, failed: lv.failed, frames: lv.frames, ms_per_frame: Number((lv.ms / Math.max(1, lv.frames)).toFixed(2)), window: lv.window }
+              : null,
             frames: runRes.frames.map((f) => ({ ...f, ms: Number(f.ms.toFixed(2)), brightness: Number(f.brightness.toFixed(1)) })),
           },
           code: result === 'allow' ? EXIT.OK : result === 'deny' ? EXIT.FAIL : EXIT.UNAVAILABLE,
@@ -97,6 +133,7 @@ export function registerTest(program: Command): void {
       } finally {
         await camera.shutdown();
         await engine.close();
+        await liveness?.close();
         store.close();
       }
     }),
