@@ -13,8 +13,6 @@ const ALLOWED = [
   [/as nobody|nobody/i, /nobody cannot read/, 'depends on where CI checks out, not on the code'],
   // The load test's clients run under 28 unprivileged uids, which likewise must be able to read the checkout.
   [/^200 clients from 20 uids/, /^other uids cannot read the checkout/, 'depends on where CI checks out, not on the code'],
-  // The printed-photo case of test/deb-clients needs liveness, which is on its own branch until it lands.
-  [/^a printed photo of the user: the password prompt comes$/, /^liveness is not in this build yet$/, 'until liveness is merged'],
 ];
 
 const file = process.argv[2];
