@@ -37,7 +37,10 @@ ROOT="$WORK/root"
 
 # 1. The program: build output, production node_modules, and the Node.js runtime the addons were built for.
 fg_stage_app "$SRC" "$ROOT$PREFIX"
-rm -rf "$ROOT$PREFIX/systemd" "$ROOT$PREFIX/udev" "$ROOT$PREFIX/dbus" "$ROOT$PREFIX/config" # installed below
+rm -rf "$ROOT$PREFIX/systemd" "$ROOT$PREFIX/udev" "$ROOT$PREFIX/config" # installed below
+# The bus policy and activation file are installed below; the interface XML stays in the prefix too, because
+# facegated reads its D-Bus contract from there at start (src/dbus/contract.ts).
+rm -f "$ROOT$PREFIX"/dbus/*.conf "$ROOT$PREFIX"/dbus/*.service
 find "$ROOT$PREFIX" -type f \( -name '*.node' -o -name '*.so' -o -name '*.so.*' \) -exec strip --strip-unneeded {} +
 install -D -m 0755 "$NODE" "$ROOT$RUNTIME"
 strip --strip-unneeded "$ROOT$RUNTIME" 2>/dev/null || true

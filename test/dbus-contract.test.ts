@@ -62,6 +62,11 @@ test('docs/dbus.md gives each method with the signatures of the contract', () =>
 
 test('the installer ships the contract with the other D-Bus files', () => {
   const install = fs.readFileSync(path.join(PACKAGE_ROOT, 'scripts', 'install.sh'), 'utf8');
-  assert.match(install, /^for p in [^\n]*\bdbus\b/m, 'install.sh copies dbus/ into the prefix');
+  const layout = fs.readFileSync(path.join(PACKAGE_ROOT, 'scripts', 'lib', 'layout.sh'), 'utf8');
+  const deb = fs.readFileSync(path.join(PACKAGE_ROOT, 'scripts', 'build-deb.sh'), 'utf8');
+  // facegated reads the contract from the prefix at start, so both install paths must leave it there.
+  assert.match(layout, /^FG_APP_PARTS=\([^\n]*\bdbus\b/m, 'the shared layout copies dbus/ into the prefix');
+  assert.doesNotMatch(deb, /rm -rf [^\n]*PREFIX\/dbus"/, 'the package keeps dbus/ (the contract) in the prefix');
   assert.match(install, /dbus\/org\.facegate\.Daemon\.xml" \/usr\/share\/dbus-1\/interfaces\/org\.facegate\.Daemon\.xml/);
+  assert.match(deb, /dbus\/org\.facegate\.Daemon\.xml "\$ROOT\/usr\/share\/dbus-1\/interfaces\/org\.facegate\.Daemon\.xml"/);
 });
