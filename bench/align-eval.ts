@@ -24,7 +24,10 @@ const { values } = parseArgs({
   },
 });
 
-const ids = fs.readdirSync(values.dataset).filter((d) => fs.statSync(path.join(values.dataset, d)).isDirectory()).sort();
+const ids = fs
+  .readdirSync(values.dataset)
+  .filter((d) => fs.statSync(path.join(values.dataset, d)).isDirectory())
+  .sort();
 const pipe = await FacePipeline.load({
   embedders: [values.embedder],
   landmarker: values.landmarker as LandmarkerId,
@@ -97,7 +100,9 @@ const meanSd = (v: number[]): [number, number] => {
 };
 const [gm, gs] = meanSd(gen);
 const [im, is] = meanSd(imp);
-out.push(`pairs: genuine ${gen.length}, impostor ${imp.length}, EER ${(100 * eer(gen, imp)).toFixed(2)} %, d' ${((gm - im) / Math.sqrt((gs * gs + is * is) / 2)).toFixed(3)}`);
+out.push(
+  `pairs: genuine ${gen.length}, impostor ${imp.length}, EER ${(100 * eer(gen, imp)).toFixed(2)} %, d' ${((gm - im) / Math.sqrt((gs * gs + is * is) / 2)).toFixed(3)}`,
+);
 for (const far of [1e-3, 1e-4, 1e-5]) {
   const t = thrAtFar(imp, far);
   out.push(`  TAR@FAR ${far}: ${t === null ? 'n/a' : `${(100 * (1 - frrAt(gen, t))).toFixed(2)} %`}`);
@@ -107,7 +112,10 @@ const ug: number[] = [];
 const ui: number[] = [];
 for (let k = 0; k < ids.length; k++) {
   const mine = emb.filter((e) => e.id === k);
-  const gal = mine.slice(0, 5).filter((e) => e.v).map((e) => e.v!);
+  const gal = mine
+    .slice(0, 5)
+    .filter((e) => e.v)
+    .map((e) => e.v!);
   if (gal.length === 0) continue;
   const g = norm(gal.reduce((acc, v) => acc.map((x, i) => x + v[i]!), new Float32Array(gal[0]!.length)));
   for (const p of mine.slice(5)) ug.push(sim(g, p.v));
@@ -119,5 +127,7 @@ for (const far of [1e-3, 1e-4, 1e-5]) {
   const t = thrAtFar(ui, far);
   out.push(`unlock FRR@FAR ${far}: ${t === null ? 'n/a' : `${(100 * frrAt(ug, t)).toFixed(2)} %`} (genuine ${ug.length}, impostor ${ui.length})`);
 }
-console.log(`${values.dataset} landmarker=${values.landmarker} detector=${values.detector} flip=${values.flip} box=${values['box-scale']}/${values['box-shift']} cropped=${values.cropped} embedder=${values.embedder} no-face=${noFace}`);
+console.log(
+  `${values.dataset} landmarker=${values.landmarker} detector=${values.detector} flip=${values.flip} box=${values['box-scale']}/${values['box-shift']} cropped=${values.cropped} embedder=${values.embedder} no-face=${noFace}`,
+);
 console.log(out.join('\n'));

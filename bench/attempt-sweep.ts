@@ -80,7 +80,14 @@ function sourceOf(ds: Dataset, vec: Vectors, sequences: boolean): CalibrationSou
     }
     return out;
   };
-  return { protocol: 'unlock', genuine: u.genuine.length, impostor: u.impostor.length, thresholds: th(u.genuine, u.impostor), pairs_thresholds: th(p.genuine, p.impostor), command: '' };
+  return {
+    protocol: 'unlock',
+    genuine: u.genuine.length,
+    impostor: u.impostor.length,
+    thresholds: th(u.genuine, u.impostor),
+    pairs_thresholds: th(p.genuine, p.impostor),
+    command: '',
+  };
 }
 
 function thresholdOf(sources: CalibrationSource[]): number {
@@ -131,9 +138,20 @@ for (const p of pops) {
     for (const rule of RULES) {
       const s = summariseAttempts(sets, rule, shipped);
       cells.push(`${rule.kind} ${rule.frames}: ${(100 * s.frr).toFixed(1)}% (${s.false_rejects}/${s.genuine}) | ${s.false_accepts}/${s.impostor}`);
-      rec[`${rule.kind}:${rule.frames}`] = { frr: s.frr, false_rejects: s.false_rejects, genuine: s.genuine, false_accepts: s.false_accepts, impostor: s.impostor, far_upper95: s.far_upper95 };
+      rec[`${rule.kind}:${rule.frames}`] = {
+        frr: s.frr,
+        false_rejects: s.false_rejects,
+        genuine: s.genuine,
+        false_accepts: s.false_accepts,
+        impostor: s.impostor,
+        far_upper95: s.far_upper95,
+      };
     }
-    (out.rules as Record<string, unknown>)[`${p.name}/W=${w}`] = { frames_genuine_max: sets.genuineFramesMax, frames_impostor_max: sets.impostorFramesMax, ...rec };
+    (out.rules as Record<string, unknown>)[`${p.name}/W=${w}`] = {
+      frames_genuine_max: sets.genuineFramesMax,
+      frames_impostor_max: sets.impostorFramesMax,
+      ...rec,
+    };
     log(`${p.name} W=${w} (≤${sets.genuineFramesMax}/${sets.impostorFramesMax} frames): ${cells.join('; ')}`);
   }
 }
@@ -184,7 +202,16 @@ for (const p of pops) {
     attN += an;
     attFr += afr;
     attG += ag;
-    perSubject.push({ subject: p.ds.identities[h]!.name, threshold: t, image_false_accepts: fa, images: n, attempt_false_accepts: afa, attempts: an, attempt_false_rejects: afr, genuine_attempts: ag });
+    perSubject.push({
+      subject: p.ds.identities[h]!.name,
+      threshold: t,
+      image_false_accepts: fa,
+      images: n,
+      attempt_false_accepts: afa,
+      attempts: an,
+      attempt_false_rejects: afr,
+      genuine_attempts: ag,
+    });
   }
   const rec = {
     image_far: imgFa / imgN,
@@ -204,7 +231,8 @@ for (const p of pops) {
     `${p.name}: per-image FAR ${rec.image_far.toExponential(2)} (${imgFa}/${imgN}); attempts W=10 FAR ${attFa}/${attN} (95 % ≤ ${rec.attempt_far_upper95.toExponential(2)}), FRR ${(100 * rec.attempt_frr).toFixed(1)}% (${attFr}/${attG})`,
   );
   for (const s of perSubject as { subject: string; threshold: number; image_false_accepts: number; images: number }[]) {
-    if (s.image_false_accepts) log(`   subject ${s.subject} held out: threshold ${s.threshold.toFixed(4)}, ${s.image_false_accepts}/${s.images} of its impostor images accepted`);
+    if (s.image_false_accepts)
+      log(`   subject ${s.subject} held out: threshold ${s.threshold.toFixed(4)}, ${s.image_false_accepts}/${s.images} of its impostor images accepted`);
   }
 }
 if (args.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

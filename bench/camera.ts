@@ -98,8 +98,16 @@ function benchConversions(): void {
     }
     return median(xs);
   };
-  record('yuyv_to_rgb_ms', `YUYV→RGB ${W}x${H}, median`, time(() => rgbFromYuyv(yuyv, W, H, W * 2, out3)));
-  record('yuyv_to_grey_ms', `YUYV→grey ${W}x${H}, median`, time(() => greyFromYuyv(yuyv, W, H, W * 2, out1)));
+  record(
+    'yuyv_to_rgb_ms',
+    `YUYV→RGB ${W}x${H}, median`,
+    time(() => rgbFromYuyv(yuyv, W, H, W * 2, out3)),
+  );
+  record(
+    'yuyv_to_grey_ms',
+    `YUYV→grey ${W}x${H}, median`,
+    time(() => greyFromYuyv(yuyv, W, H, W * 2, out1)),
+  );
 }
 
 async function main(): Promise<void> {
@@ -111,9 +119,14 @@ async function main(): Promise<void> {
     const pgmDir = path.join(tmp, 'pgm');
     fs.mkdirSync(jpegDir);
     fs.mkdirSync(pgmDir);
-    const grey = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).greyscale().raw().toBuffer();
+    const grey = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+      .greyscale()
+      .raw()
+      .toBuffer();
     for (let i = 0; i < 10; i++) {
-      await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toFile(path.join(jpegDir, `${i}.jpg`));
+      await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .toFile(path.join(jpegDir, `${i}.jpg`));
       fs.writeFileSync(path.join(pgmDir, `${i}.pgm`), Buffer.concat([Buffer.from(`P5\n${W} ${H}\n255\n`), grey]));
     }
     const jpeg = path.join(jpegDir, '0.jpg');

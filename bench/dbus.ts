@@ -30,7 +30,9 @@ const engine: FaceEngine = {
   models: [MODEL],
   async detect(image: RawImage): Promise<FoundFace[]> {
     const b = meanBrightness(image);
-    return [{ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } }];
+    return [
+      { box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } },
+    ];
   },
   async embed(image: RawImage) {
     return new Map([[MODEL.id, unit(meanBrightness(image))]]);

@@ -15,7 +15,12 @@ import { pipelineSource } from '../src/eval/pipeline-source.js';
 import { FacePipeline } from '../src/vision/pipeline.js';
 
 const { values: args } = parseArgs({
-  options: { dataset: { type: 'string' }, cropped: { type: 'boolean', default: false }, out: { type: 'string' }, model: { type: 'string', default: 'face-api' } },
+  options: {
+    dataset: { type: 'string' },
+    cropped: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    model: { type: 'string', default: 'face-api' },
+  },
 });
 if (!args.dataset || !args.out) throw new Error('--dataset DIR and --out FILE are required');
 const ds = listDataset(args.dataset);

@@ -113,9 +113,11 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(results)) {
     console.log(`  ${k.padEnd(30)} ${v.median.toFixed(2).padStart(7)} ${v.p95.toFixed(2).padStart(7)} ${v.cpu_median.toFixed(2).padStart(7)}`);
   }
-  console.log(`  embedder speed-up (tfjs-wasm / ORT): ${speedup.embed_threads_1.toFixed(2)}× at 1 thread, ${speedup.embed_threads_default.toFixed(2)}× at default threads (wall); ${speedup.embed_cpu_threads_1.toFixed(2)}× by CPU time at 1 thread`);
+  console.log(
+    `  embedder speed-up (tfjs-wasm / ORT): ${speedup.embed_threads_1.toFixed(2)}× at 1 thread, ${speedup.embed_threads_default.toFixed(2)}× at default threads (wall); ${speedup.embed_cpu_threads_1.toFixed(2)}× by CPU time at 1 thread`,
+  );
   console.log('  cpu = median CPU time of the whole process per call (all threads); wall times suffer from other load');
-  console.log('  tfjs_wasm_landmarks includes face-api\'s own crop, pad and resize on tfjs, as ort_landmarks includes ours');
+  console.log("  tfjs_wasm_landmarks includes face-api's own crop, pad and resize on tfjs, as ort_landmarks includes ours");
 }
 
 main().catch((err: unknown) => {

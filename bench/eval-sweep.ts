@@ -97,7 +97,10 @@ const aggs: { label: string; aggregation: Aggregation; k?: number }[] = [
 ];
 const cache = new Map<string, { pairs: ScoreSets; unlock: ScoreSets; lfw: Float64Array | null }>();
 for (const m of models) {
-  for (const [tta, vecs] of [['', plain], ['+flip', flipped]] as const) {
+  for (const [tta, vecs] of [
+    ['', plain],
+    ['+flip', flipped],
+  ] as const) {
     const v = vecs[m]!;
     const pairs = pairsScores(ds, v);
     const lfw = lfwFor(v);

@@ -46,7 +46,10 @@ async function main(): Promise<void> {
   const lm: Landmarker = landmarks === '68' ? await FaceApiLandmarker.load({ intraOpThreads: 1 }) : await FaceMesh68Landmarker.load({ intraOpThreads: 1 });
   const emb: Embedder = embedder === 'faceres' ? await FaceresEmbedder.load({ intraOpThreads: 1 }) : await FaceRecNetEmbedder.load({ intraOpThreads: 1 });
   const size = emb.chip.size;
-  const ids = fs.readdirSync(dataset).filter((d) => fs.statSync(path.join(dataset, d)).isDirectory()).sort();
+  const ids = fs
+    .readdirSync(dataset)
+    .filter((d) => fs.statSync(path.join(dataset, d)).isDirectory())
+    .sort();
   const items: { id: string; file: string }[] = [];
   for (const id of ids) for (const f of fs.readdirSync(path.join(dataset, id)).sort()) items.push({ id, file: path.join(dataset, id, f) });
   const embs: Float32Array[][] = pads.map(() => []);
@@ -103,7 +106,9 @@ async function main(): Promise<void> {
       const th = imp[Math.floor(f * imp.length)] as number;
       return gen.filter((s) => s > th).length / gen.length;
     };
-    console.log(`padding ${padding}: EER ${(100 * eer).toFixed(2)} %  TAR@FAR1e-3 ${(100 * tar(1e-3)).toFixed(1)} %  TAR@FAR1e-4 ${(100 * tar(1e-4)).toFixed(1)} %  (${E.length} faces, ${gen.length} genuine / ${imp.length} impostor pairs)`);
+    console.log(
+      `padding ${padding}: EER ${(100 * eer).toFixed(2)} %  TAR@FAR1e-3 ${(100 * tar(1e-3)).toFixed(1)} %  TAR@FAR1e-4 ${(100 * tar(1e-4)).toFixed(1)} %  (${E.length} faces, ${gen.length} genuine / ${imp.length} impostor pairs)`,
+    );
   }
   await Promise.all([det.close(), lm.close(), emb.close()]);
 }

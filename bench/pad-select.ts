@@ -45,7 +45,10 @@ for (const [name, cfg] of configs) {
     const models = losoModels(frames, feats, lambda);
     const scores = losoScores(frames, feats, models);
     const scored = frames.flatMap((f, i) => (scores[i] == null ? [] : [{ attackType: f.attack ? f.cls : null, score: scores[i]! }]));
-    const thr = thresholdAtBpcer(scored.filter((s) => s.attackType === null).map((s) => s.score), 0.05);
+    const thr = thresholdAtBpcer(
+      scored.filter((s) => s.attackType === null).map((s) => s.score),
+      0.05,
+    );
     const m = padFrameMetrics(scored, thr);
     const per = [...models.keys()].map((s) => {
       const sub = frames.flatMap((f, i) => (f.subject === s && scores[i] != null ? [{ attack: f.attack, s: scores[i]! }] : []));
@@ -55,6 +58,8 @@ for (const [name, cfg] of configs) {
       const a = att.length ? ((100 * att.filter((x) => x.s > thr).length) / att.length).toFixed(0) : '-';
       return `${s}:${b}/${a}`;
     });
-    console.log(`${name} λ ${lambda}: EER ${pct(m.eer)} APCER@BPCER5 ${pct(m.apcer_at_bpcer['0.05'])} APCER@BPCER1 ${pct(m.apcer_at_bpcer['0.01'])} threshold ${thr.toFixed(3)} | ${per.join(' ')}`);
+    console.log(
+      `${name} λ ${lambda}: EER ${pct(m.eer)} APCER@BPCER5 ${pct(m.apcer_at_bpcer['0.05'])} APCER@BPCER1 ${pct(m.apcer_at_bpcer['0.01'])} threshold ${thr.toFixed(3)} | ${per.join(' ')}`,
+    );
   }
 }

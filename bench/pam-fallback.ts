@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     const impostor = replayDir(dir, 'impostor', faces.impostor);
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);
-    for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(empty, `${i}.pgm`), Buffer.concat([Buffer.from('P5\n640 480\n255\n'), Buffer.alloc(640 * 480, 110 + i)]));
+    for (let i = 0; i < 4; i++)
+      fs.writeFileSync(path.join(empty, `${i}.pgm`), Buffer.concat([Buffer.from('P5\n640 480\n255\n'), Buffer.alloc(640 * 480, 110 + i)]));
     const cam = path.join(dir, 'camera');
     const db = path.join(dir, 'facegate.db');
     const sock = path.join(dir, 'facegate.sock');
@@ -58,7 +59,10 @@ async function main(): Promise<void> {
       pointCamera(cam, empty);
       const daemon = await startDaemon(['--config', config, '--db', db, '--socket', sock, '--camera', `replay:${cam}?fps=30`]);
       try {
-        for (const [scene, target] of [['no-face', empty], ['impostor', impostor]] as const) {
+        for (const [scene, target] of [
+          ['no-face', empty],
+          ['impostor', impostor],
+        ] as const) {
           pointCamera(cam, target);
           const times: number[] = [];
           const codes: Record<string, number> = {};
@@ -74,7 +78,14 @@ async function main(): Promise<void> {
         await daemon.stop();
       }
     }
-    const out = { runs, timeout_s: 4, camera: 'replay 30 fps', load_average_1m: Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]), cpus: os.cpus().length, scenarios: result };
+    const out = {
+      runs,
+      timeout_s: 4,
+      camera: 'replay 30 fps',
+      load_average_1m: Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+      cpus: os.cpus().length,
+      scenarios: result,
+    };
     if (json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     else {
       for (const [k, v] of Object.entries(result)) console.log(`${k}: PAM call -> answer p50 ${v.ms_p50} ms, max ${v.ms_max} ms, ${JSON.stringify(v.results)}`);

@@ -75,10 +75,15 @@ async function main(): Promise<void> {
       const t = (args: string[], k: number, rhost?: string) => async (sock: string) =>
         stats((await timePam({ args: [`socket=${sock}`, ...args], n: k, ...(rhost ? { rhost } : {}) })).calls);
       scenarios['fake-allow'] = await withFake(dir, 'a', (_r, s) => void s.end(encodeAnswer('allow', 'match')), t(['timeout=4'], n));
-      scenarios['fake-events-deny'] = await withFake(dir, 'b', (_r, s) => {
-        for (const e of ['looking', 'no-face', 'retry'] as const) s.write(encodeEvent(e));
-        s.end(encodeAnswer('deny', 'no-match'));
-      }, t(['timeout=4', 'notice'], n));
+      scenarios['fake-events-deny'] = await withFake(
+        dir,
+        'b',
+        (_r, s) => {
+          for (const e of ['looking', 'no-face', 'retry'] as const) s.write(encodeEvent(e));
+          s.end(encodeAnswer('deny', 'no-match'));
+        },
+        t(['timeout=4', 'notice'], n),
+      );
       // An IP literal: with a host name, libpam's audit record resolves it (DNS), which is not the module's time.
       scenarios['remote-rhost'] = await withFake(dir, 'c', () => {}, t(['timeout=4'], n, '203.0.113.9'));
       scenarios['no-daemon'] = await t(['timeout=4'], n)(path.join(dir, 'absent.sock'));
@@ -98,7 +103,9 @@ async function main(): Promise<void> {
     console.log(
       `${name.padEnd(20)} ${String(s.n).padStart(4)} ${s.p50.toFixed(2).padStart(9)} ${s.p95.toFixed(2).padStart(8)} ${s.max
         .toFixed(2)
-        .padStart(8)}   ${Object.entries(s.codes).map(([c, k]) => `${c}=${k}`).join(' ')}`,
+        .padStart(8)}   ${Object.entries(s.codes)
+        .map(([c, k]) => `${c}=${k}`)
+        .join(' ')}`,
     );
   }
 }

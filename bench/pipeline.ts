@@ -78,7 +78,13 @@ for (const img of images) {
   for (const [id, ms] of Object.entries(r.timings.embed)) (stages[`embed:${id}`] ??= []).push(ms);
   stages.frame!.push(r.timings.total);
   const c = r.timings.cpu;
-  for (const [k, v] of [['detect', c.detect], ['landmarks', c.landmarks], ['align', c.align], ...Object.entries(c.embed).map(([id, ms]) => [`embed:${id}`, ms] as const), ['frame', c.total]] as const) {
+  for (const [k, v] of [
+    ['detect', c.detect],
+    ['landmarks', c.landmarks],
+    ['align', c.align],
+    ...Object.entries(c.embed).map(([id, ms]) => [`embed:${id}`, ms] as const),
+    ['frame', c.total],
+  ] as const) {
     (cpu[k] ??= []).push(v);
   }
 }
@@ -88,7 +94,12 @@ console.log(
     `embedders ${values.embedders}${values.flip ? ' +flip' : ''}, threads ${values.threads ?? 'default'}`,
 );
 console.log(`models loaded in ${loadMs.toFixed(0)} ms, RSS after load ${rss.toFixed(0)} MB`);
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs; cpu = process CPU time, all threads`);
+console.log(
+  `load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${os.cpus().length} CPUs; cpu = process CPU time, all threads`,
+);
 console.log('stage              wall p50  wall p95   cpu p50   cpu p95');
 const f = (x: number): string => x.toFixed(2).padStart(9);
 for (const [k, xs] of [['decode', decode] as const, ...Object.entries(stages)]) {

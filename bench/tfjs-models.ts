@@ -102,7 +102,10 @@ async function main(): Promise<void> {
 
     const ref = await loadReference(jsonBytes, read);
     const outs = res.outputs.map((o) => o.name);
-    const sig = JSON.parse(new TextDecoder().decode(jsonBytes)) as { signature?: { outputs?: Record<string, { name: string }> }; userDefinedMetadata?: { signature?: { outputs?: Record<string, { name: string }> } } };
+    const sig = JSON.parse(new TextDecoder().decode(jsonBytes)) as {
+      signature?: { outputs?: Record<string, { name: string }> };
+      userDefinedMetadata?: { signature?: { outputs?: Record<string, { name: string }> } };
+    };
     const sigOut = sig.signature?.outputs ?? sig.userDefinedMetadata?.signature?.outputs ?? {};
     const refNames = outs.map((k) => (sigOut[k]?.name ?? k).replace(/:0$/, ''));
     const tr = await timeIt(refRuns, 1, () => runReference(ref, x, shape, refNames));
@@ -121,9 +124,11 @@ async function main(): Promise<void> {
     };
     rows.push(row);
     if (!json) {
-      console.log(`${row.model.padEnd(16)} convert ${String(row.convert_ms).padStart(5)} ms  onnx ${row.onnx_mb.toFixed(2).padStart(6)} MB  ` +
-        `ORT 1 thread p50 ${row.ort_1thread_ms_p50.toFixed(2).padStart(7)} ms (p95 ${row.ort_1thread_ms_p95.toFixed(2)}, cpu ${row.ort_1thread_cpu_ms_p50.toFixed(2)})  ORT default p50 ${row.ort_default_ms_p50.toFixed(2).padStart(7)} ms  ` +
-        `tfjs-cpu p50 ${row.tfjs_cpu_ms_p50.toFixed(1).padStart(7)} ms  (${row.speedup_1thread}x)`);
+      console.log(
+        `${row.model.padEnd(16)} convert ${String(row.convert_ms).padStart(5)} ms  onnx ${row.onnx_mb.toFixed(2).padStart(6)} MB  ` +
+          `ORT 1 thread p50 ${row.ort_1thread_ms_p50.toFixed(2).padStart(7)} ms (p95 ${row.ort_1thread_ms_p95.toFixed(2)}, cpu ${row.ort_1thread_cpu_ms_p50.toFixed(2)})  ORT default p50 ${row.ort_default_ms_p50.toFixed(2).padStart(7)} ms  ` +
+          `tfjs-cpu p50 ${row.tfjs_cpu_ms_p50.toFixed(1).padStart(7)} ms  (${row.speedup_1thread}x)`,
+      );
     }
   }
   if (json) console.log(JSON.stringify({ cpus: os.cpus().length, runs, rows }, null, 2));

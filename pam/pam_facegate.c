@@ -33,18 +33,18 @@
 #include "policy.h"
 #include "protocol.h"
 
-#define FG_EXPORT __attribute__((visibility("default")))
-#define DEFAULT_SOCKET "/run/facegate/facegate.sock"
-#define DEFAULT_TIMEOUT_S 4
-#define MAX_TIMEOUT_S 600
+#define FG_EXPORT           __attribute__((visibility("default")))
+#define DEFAULT_SOCKET      "/run/facegate/facegate.sock"
+#define DEFAULT_TIMEOUT_S   4
+#define MAX_TIMEOUT_S       600
 /* Time allowed past the daemon's deadline for its final answer to arrive; keeps us under timeout + 0.5 s. */
-#define ANSWER_GRACE_MS 250
+#define ANSWER_GRACE_MS     250
 /* The daemon answers a reset at once; the account phase never waits longer than this. */
-#define RESET_BUDGET_MS 1000
+#define RESET_BUDGET_MS     1000
 #define DEFAULT_DAEMON_USER "facegate"
-#define MAX_USER_NAME 64
+#define MAX_USER_NAME       64
 /* pam_set_data key: set by the auth phase when a face attempt did not authenticate (read by the account phase). */
-#define ATTEMPT_DATA "pam_facegate_face_failed"
+#define ATTEMPT_DATA        "pam_facegate_face_failed"
 
 struct options {
 	const char *socket_path;
@@ -94,7 +94,8 @@ static bool parse_options(pam_handle_t *pamh, int argc, const char **argv, struc
 				ok = (u[k] >= 'a' && u[k] <= 'z') || (u[k] >= 'A' && u[k] <= 'Z') ||
 				     (u[k] >= '0' && u[k] <= '9') || u[k] == '_' || u[k] == '-' || u[k] == '.';
 			if (!ok) {
-				pam_syslog(pamh, LOG_ERR, "daemon_user= must be a user name of 1..%d characters [A-Za-z0-9._-]",
+				pam_syslog(pamh, LOG_ERR,
+					   "daemon_user= must be a user name of 1..%d characters [A-Za-z0-9._-]",
 					   MAX_USER_NAME);
 				return false;
 			}
@@ -390,8 +391,8 @@ static void exchange(pam_handle_t *pamh, const unsigned char *msg, size_t msg_le
 	close(fd);
 }
 
-static void log_outcome(pam_handle_t *pamh, const char *what, const char *user, const struct outcome *out,
-			int result, int64_t start)
+static void log_outcome(pam_handle_t *pamh, const char *what, const char *user, const struct outcome *out, int result,
+			int64_t start)
 {
 	char ebuf[128] = "";
 	const char *es = out->err != 0 ? strerror_r(out->err, ebuf, sizeof ebuf) : NULL;
@@ -475,7 +476,8 @@ FG_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const ch
 	const void *marker = NULL;
 	if (pam_get_data(pamh, ATTEMPT_DATA, &marker) != PAM_SUCCESS || marker == NULL) {
 		if (opt.debug)
-			pam_syslog(pamh, LOG_DEBUG, "account: no failed face attempt in this handle, nothing to report");
+			pam_syslog(pamh, LOG_DEBUG,
+				   "account: no failed face attempt in this handle, nothing to report");
 		return PAM_IGNORE;
 	}
 	(void)pam_set_data(pamh, ATTEMPT_DATA, NULL, NULL); /* report once */

@@ -6,8 +6,8 @@
 static const char *const session_names[FG_SESSION_COUNT] = { "local", "remote", "none", "error" };
 static const char *const kind_names[FG_KIND_COUNT] = { "seat-active", "seat-inactive", "remote", "other" };
 static const char *const user_names[FG_USER_COUNT] = { "local", "remote", "none", "error" };
-static const char *const locality_names[FG_LOCALITY_COUNT] = { "local", "remote-host", "remote-session",
-								"no-session", "user-remote" };
+static const char *const locality_names[FG_LOCALITY_COUNT] = { "local", "remote-host", "remote-session", "no-session",
+							       "user-remote" };
 
 const char *fg_session_name(enum fg_session s)
 {

@@ -5,22 +5,23 @@
 #include <stdint.h>
 #include <string.h>
 
-#define MAX_KEY 32
+#define MAX_KEY   32
 #define MAX_VALUE 1024
 
 static const char *const err_names[] = {
-	"ok", "bad-magic", "bad-version", "bad-length", "oversized", "truncated", "trailing-data",
-	"bad-utf8", "embedded-nul", "bad-syntax", "bad-key", "unknown-type", "unknown-field",
-	"duplicate-field", "missing-field", "bad-value", "unexpected-type",
+	"ok",        "bad-magic",       "bad-version",   "bad-length",      "oversized",
+	"truncated", "trailing-data",   "bad-utf8",      "embedded-nul",    "bad-syntax",
+	"bad-key",   "unknown-type",    "unknown-field", "duplicate-field", "missing-field",
+	"bad-value", "unexpected-type",
 };
 static const char *const event_names[FG_EV_COUNT] = {
 	"queued", "looking", "no-face", "too-dark", "too-far", "blurry", "retry",
 };
 static const char *const result_names[FG_RESULT_COUNT] = { "allow", "deny", "unavailable", "ok" };
 static const char *const reason_names[FG_REASON_COUNT] = {
-	"match", "no-match", "not-live", "no-templates", "disabled", "remote-session", "not-permitted",
-	"bad-request", "busy", "camera-error", "no-face", "model-mismatch", "internal-error",
-	"shutting-down", "locked-out", "reset",
+	"match",          "no-match",      "not-live",   "no-templates", "disabled", "remote-session",
+	"not-permitted",  "bad-request",   "busy",       "camera-error", "no-face",  "model-mismatch",
+	"internal-error", "shutting-down", "locked-out", "reset",
 };
 
 const char *fg_err_name(enum fg_err e)
@@ -157,15 +158,19 @@ struct field_spec {
 
 #define MAX_FIELDS 5
 static const struct field_spec request_fields[] = {
-	{ "user", 256, false },	 { "service", 256, false },    { "tty", 256, true },
+	{ "user", 256, false },  { "service", 256, false },   { "tty", 256, true },
 	{ "rhost", 1024, true }, { "deadline_ms", 6, false }, { NULL, 0, false },
 };
 static const struct field_spec reset_fields[] = {
-	{ "user", 256, false }, { "service", 256, false }, { NULL, 0, false },
+	{ "user", 256, false },
+	{ "service", 256, false },
+	{ NULL, 0, false },
 };
 static const struct field_spec event_fields[] = { { "event", MAX_VALUE, false }, { NULL, 0, false } };
 static const struct field_spec answer_fields[] = {
-	{ "result", MAX_VALUE, false }, { "reason", MAX_VALUE, false }, { NULL, 0, false },
+	{ "result", MAX_VALUE, false },
+	{ "reason", MAX_VALUE, false },
+	{ NULL, 0, false },
 };
 
 static bool parse_deadline(const struct fg_slice *s, unsigned *out)
@@ -309,8 +314,8 @@ enum fg_err fg_parse_frame(const unsigned char *f, size_t n, struct fg_msg *out)
 }
 
 /* Appends "key=value\n" after checking value as the decoder will. */
-static enum fg_err put_field(unsigned char *buf, size_t cap, size_t *pos, const char *key, const char *val,
-			     size_t max, bool empty_ok)
+static enum fg_err put_field(unsigned char *buf, size_t cap, size_t *pos, const char *key, const char *val, size_t max,
+			     bool empty_ok)
 {
 	size_t kn = strlen(key), vn = strnlen(val, max + 1);
 	if (vn > max || (vn == 0 && !empty_ok))

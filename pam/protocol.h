@@ -6,10 +6,10 @@
 
 #include <stddef.h>
 
-#define FG_VERSION 1
-#define FG_HEADER_SIZE 8
-#define FG_MAX_PAYLOAD 4096
-#define FG_MAX_FRAME (FG_HEADER_SIZE + FG_MAX_PAYLOAD)
+#define FG_VERSION         1
+#define FG_HEADER_SIZE     8
+#define FG_MAX_PAYLOAD     4096
+#define FG_MAX_FRAME       (FG_HEADER_SIZE + FG_MAX_PAYLOAD)
 #define FG_MAX_DEADLINE_MS 600000u
 
 /* Same names, same order of checks as ProtocolErrorCode in src/protocol/errors.ts. */

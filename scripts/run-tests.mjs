@@ -14,7 +14,11 @@ const testDir = path.join(root, 'dist', 'test');
 let files = process.argv.slice(2);
 if (files.length === 0) {
   files = fs.existsSync(testDir)
-    ? fs.readdirSync(testDir).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join('dist', 'test', f))
+    ? fs
+        .readdirSync(testDir)
+        .filter((f) => f.endsWith('.test.js'))
+        .sort()
+        .map((f) => path.join('dist', 'test', f))
     : [];
 }
 if (files.length === 0) {
@@ -23,9 +27,7 @@ if (files.length === 0) {
 }
 const ci = process.env.CI === 'true';
 const tap = ci ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'facegate-tests-')), 'results.tap') : null;
-const reporters = tap
-  ? ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`]
-  : [];
+const reporters = tap ? ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`] : [];
 const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...reporters, ...files], { cwd: root, stdio: 'inherit' });
 let code = run.status ?? 1;
 if (tap) {

@@ -19,7 +19,7 @@ test('best-mean 2: one lucky frame is not enough, two good frames are', () => {
   assert.equal(attemptMatches([0.5, 0.95, 0.5, 0.92], BEST2, 0.9), true);
   // The two best need not be consecutive, and their mean counts: 0.99 and 0.82 average 0.905 > 0.9.
   assert.equal(attemptMatches([0.99, 0.1, 0.82], BEST2, 0.9), true);
-  assert.equal(attemptMatches([0.99, 0.1, 0.80], BEST2, 0.9), false);
+  assert.equal(attemptMatches([0.99, 0.1, 0.8], BEST2, 0.9), false);
   // Strictly greater: a mean equal to the threshold is rejected.
   assert.equal(attemptMatches([0.9, 0.9], BEST2, 0.9), false);
 });
@@ -34,7 +34,10 @@ test('k-of 2 needs two frames above the threshold; frames without a face are ski
 
 test('the judge answers at the first frame that satisfies the rule and stays satisfied', () => {
   const j = new AttemptJudge(BEST2, 0.9);
-  assert.deepEqual([0.8, 0.95, 0.7, 0.9, 0.2, 0.1].map((s) => j.push(s)), [false, false, false, true, true, true]);
+  assert.deepEqual(
+    [0.8, 0.95, 0.7, 0.9, 0.2, 0.1].map((s) => j.push(s)),
+    [false, false, false, true, true, true],
+  );
   assert.equal(j.frames, 6);
   assert.throws(() => j.push(NaN), /NaN/);
   assert.throws(() => new AttemptJudge({ kind: 'best-mean', frames: 0 }, 0.5), /integer in \[1, 100\]/);
@@ -103,7 +106,10 @@ test('binomial CDF and the one-sided 95 % upper bound', () => {
 });
 
 test('windows cut groups into consecutive attempts, a short group is one attempt', () => {
-  assert.deepEqual(windows([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4]]);
+  assert.deepEqual(windows([1, 2, 3, 4, 5], 2), [
+    [1, 2],
+    [3, 4],
+  ]);
   assert.deepEqual(windows([1, 2, 3], 120), [[1, 2, 3]]);
   assert.deepEqual(windows([], 5), []);
   assert.throws(() => windows([1], 0), /positive integer/);
@@ -142,7 +148,14 @@ test('sequence keys and the enrolment split', () => {
   assert.deepEqual(plain.probes, [[5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]]);
   const bySeq = enrolmentSplit(ds, 0, 5, true);
   assert.deepEqual(bySeq.gallery, [0, 1, 2, 3, 4]);
-  assert.deepEqual(bySeq.probes, [[6, 7, 8, 9, 10, 11], [12, 13, 14, 15, 16, 17]], 'the rest of the enrolment recording is not a probe');
+  assert.deepEqual(
+    bySeq.probes,
+    [
+      [6, 7, 8, 9, 10, 11],
+      [12, 13, 14, 15, 16, 17],
+    ],
+    'the rest of the enrolment recording is not a probe',
+  );
   // One recording: no genuine probe at all.
   assert.deepEqual(enrolmentSplit(synthetic(1, 8, 1).ds, 0, 5, true).probes, []);
   // The unlock protocol follows the same split.

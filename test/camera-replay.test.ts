@@ -77,7 +77,11 @@ test('spec parsing: bad specs give clear errors', () => {
     ['replay:/d?xu=1:1:01', /xu is a v4l2 option/],
   ];
   for (const [spec, re] of bad) {
-    assert.throws(() => parseCameraSpec(spec), (e: unknown) => e instanceof CameraError && e.code === 'BAD_SPEC' && re.test(e.message), spec);
+    assert.throws(
+      () => parseCameraSpec(spec),
+      (e: unknown) => e instanceof CameraError && e.code === 'BAD_SPEC' && re.test(e.message),
+      spec,
+    );
   }
 });
 
@@ -93,7 +97,10 @@ test('replay plays files in numeric name order and loops', async () => {
     frames.map((f) => f.image.data[0]),
     Array.from({ length: 25 }, (_, i) => values[i % values.length]),
   );
-  assert.deepEqual(frames.map((f) => f.sequence), Array.from({ length: 25 }, (_, i) => i));
+  assert.deepEqual(
+    frames.map((f) => f.sequence),
+    Array.from({ length: 25 }, (_, i) => i),
+  );
   assert.ok(frames.every((f) => f.image.channels === 1 && f.image.width === 8 && f.image.height === 6));
   // Breaking out of the loop leaves the camera open; the next loop continues where the last stopped.
   const more = await take(cam, 1);
@@ -140,7 +147,10 @@ test('spec options override defaults given in code', async () => {
 });
 
 test('replay of a missing or empty directory fails with a clear error', async () => {
-  await assert.rejects(openCamera('replay:/nonexistent/facegate-replay'), (e: unknown) => e instanceof CameraError && e.code === 'NOT_FOUND' && /does not exist/.test(e.message));
+  await assert.rejects(
+    openCamera('replay:/nonexistent/facegate-replay'),
+    (e: unknown) => e instanceof CameraError && e.code === 'NOT_FOUND' && /does not exist/.test(e.message),
+  );
   const empty = tempDir();
   fs.writeFileSync(path.join(empty, 'readme.txt'), 'x');
   await assert.rejects(openCamera(`replay:${empty}`), (e: unknown) => e instanceof CameraError && e.code === 'NO_IMAGES' && /no image files/.test(e.message));
@@ -148,7 +158,10 @@ test('replay of a missing or empty directory fails with a clear error', async ()
   await assert.rejects(openCamera(`replay:${file}`), (e: unknown) => e instanceof CameraError && /not a directory/.test(e.message));
   const allBad = tempDir();
   fs.writeFileSync(path.join(allBad, 'a.jpg'), 'not a jpeg');
-  await assert.rejects(openCamera(`replay:${allBad}`), (e: unknown) => e instanceof CameraError && e.code === 'NO_IMAGES' && /could be decoded/.test(e.message));
+  await assert.rejects(
+    openCamera(`replay:${allBad}`),
+    (e: unknown) => e instanceof CameraError && e.code === 'NO_IMAGES' && /could be decoded/.test(e.message),
+  );
 });
 
 test('an undecodable file is skipped and reported once, not a crash', async () => {
@@ -159,7 +172,10 @@ test('an undecodable file is skipped and reported once, not a crash', async () =
   const cam = await openCamera(`replay:${dir}?fps=0`, { onWarning: (m) => warnings.push(m) });
   const frames = await take(cam, 6);
   await cam.close();
-  assert.deepEqual(frames.map((f) => f.image.data[0]), [10, 30, 10, 30, 10, 30]);
+  assert.deepEqual(
+    frames.map((f) => f.image.data[0]),
+    [10, 30, 10, 30, 10, 30],
+  );
   assert.equal(warnings.length, 2, warnings.join('\n'));
   assert.ok(warnings.some((w) => /skipping 2\.pgm: PNM: truncated raster/.test(w)));
   assert.ok(warnings.some((w) => /skipping 2b\.jpg/.test(w)));
@@ -171,12 +187,19 @@ test('replay decodes JPEG and PNG and converts to the requested output', async (
   const h = 8;
   const rgb = Buffer.alloc(w * h * 3);
   for (let i = 0; i < w * h; i++) rgb.set([200, 100, 50], i * 3);
-  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(dir, 'a.png'));
-  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).toFile(path.join(dir, 'b.jpg'));
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(path.join(dir, 'a.png'));
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .toFile(path.join(dir, 'b.jpg'));
   const colour = await openCamera(`replay:${dir}?fps=0&loop=0`);
   const frames = await take(colour, 2);
   await colour.close();
-  assert.deepEqual(frames.map((f) => f.image.channels), [3, 3]);
+  assert.deepEqual(
+    frames.map((f) => f.image.channels),
+    [3, 3],
+  );
   assert.deepEqual(Array.from(frames[0]!.image.data.subarray(0, 3)), [200, 100, 50]);
   const jpg = frames[1]!.image.data;
   assert.ok(Math.abs(jpg[0]! - 200) <= 4 && Math.abs(jpg[1]! - 100) <= 4 && Math.abs(jpg[2]! - 50) <= 4, `jpeg pixel ${jpg[0]},${jpg[1]},${jpg[2]}`);

@@ -19,8 +19,17 @@ import { FakeEngine, MODEL, fakeEmbedding, pgm } from './helpers/fake-engine.js'
 
 const IR: CameraIdentity = { driver: 'uvcvideo', card: 'Integrated IR Camera', bus: 'usb-0000:00:14.0-5', serial: '200901010001' };
 const v4l2Info = (id: CameraIdentity): CameraInfo => ({
-  spec: 'v4l2:/dev/video2', backend: 'v4l2', source: '/dev/video2', pixelFormat: 'GREY', width: 32, height: 32, fps: 30,
-  driver: id.driver, card: id.card, busInfo: id.bus, ...(id.serial ? { serial: id.serial } : {}),
+  spec: 'v4l2:/dev/video2',
+  backend: 'v4l2',
+  source: '/dev/video2',
+  pixelFormat: 'GREY',
+  width: 32,
+  height: 32,
+  fps: 30,
+  driver: id.driver,
+  card: id.card,
+  busInfo: id.bus,
+  ...(id.serial ? { serial: id.serial } : {}),
 });
 
 test('untrustedCamera: loopback and replay only when allowed', () => {
@@ -60,9 +69,18 @@ test('CameraManager refuses an untrusted camera before any frame is read', async
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-trust-'));
   fs.writeFileSync(path.join(dir, '000.pgm'), pgm(100));
   const logs: string[] = [];
-  const cm = new CameraManager(`replay:${dir}`, 0, createLogger((l) => logs.push(l)), undefined, (info) => untrustedCamera(info, { allow_loopback: false, allow_replay: false }));
+  const cm = new CameraManager(
+    `replay:${dir}`,
+    0,
+    createLogger((l) => logs.push(l)),
+    undefined,
+    (info) => untrustedCamera(info, { allow_loopback: false, allow_replay: false }),
+  );
   try {
-    await assert.rejects(cm.acquire(performance.now() + 2000), (e: unknown) => e instanceof LeaseError && e.reason === 'camera-error' && /allow_replay/.test(e.message));
+    await assert.rejects(
+      cm.acquire(performance.now() + 2000),
+      (e: unknown) => e instanceof LeaseError && e.reason === 'camera-error' && /allow_replay/.test(e.message),
+    );
     assert.equal(cm.isOpen, false);
     assert.equal(cm.busy, false, 'the next request may try again');
     assert.match(logs.join('\n'), /msg="camera refused"/);
@@ -91,10 +109,23 @@ test('the daemon refuses a camera other than the one the face was enrolled with'
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(`replay:${cam}?fps=30`, 0, log, opener);
   const config = defaultConfig();
-  const server = new FacegateServer({ config, store, engine: new FakeEngine(), liveness: new FakeLiveness(), camera, log, users: lookupFromSync(() => null, (n) => (n === 'alice' ? 1000 : null)), sessionOf: () => 'local' });
+  const server = new FacegateServer({
+    config,
+    store,
+    engine: new FakeEngine(),
+    liveness: new FakeLiveness(),
+    camera,
+    log,
+    users: lookupFromSync(
+      () => null,
+      (n) => (n === 'alice' ? 1000 : null),
+    ),
+    sessionOf: () => 'local',
+  });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
-  const ask = (): Promise<string> => askDaemon(sock, { user: 'alice', service: 'sudo', tty: '', rhost: '', deadlineMs: 2000 }).then((a) => `${a.result}/${a.reason}`);
+  const ask = (): Promise<string> =>
+    askDaemon(sock, { user: 'alice', service: 'sudo', tty: '', rhost: '', deadlineMs: 2000 }).then((a) => `${a.result}/${a.reason}`);
   try {
     assert.equal(await ask(), 'allow/match');
     current = { ...IR, serial: '200901019999' }; // same model of camera, another unit

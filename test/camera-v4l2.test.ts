@@ -98,7 +98,10 @@ test('negotiation picks GREY when offered, frames match the pattern, close relea
   // Sequences start at 0 and grow; a consumer slower than the camera sees gaps (newest frame wins).
   const seqs = r.frames.map((f) => f.sequence);
   assert.equal(seqs[0], 0);
-  assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!), `sequences ${seqs}`);
+  assert.ok(
+    seqs.every((s, i) => i === 0 || s > seqs[i - 1]!),
+    `sequences ${seqs}`,
+  );
   assert.ok(r.frames[1]!.timestampMs > r.frames[0]!.timestampMs);
   const lines = readLog(log);
   assertOrder(lines, [
@@ -173,7 +176,9 @@ test('MJPEG frames decode with sharp', { skip: addonMissing }, async () => {
   const rgb = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgb.set([x * 4, y * 5, 128], (y * w + x) * 3);
   const file = path.join(tmp, 'frame.jpg');
-  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).toFile(file);
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .toFile(file);
   const r = await runFakeChild(
     { spec: `v4l2:${FAKE_DEVICE}`, opts: { width: w, height: h }, frames: 2, data: true },
     { FAKE_V4L2_FORMATS: 'MJPG', FAKE_V4L2_SIZES: `${w}x${h}`, FAKE_V4L2_MJPEG: file },
@@ -212,8 +217,10 @@ test('a device without streaming I/O or capture is refused with a clear error, a
 });
 
 test('open failures map to clear errors', { skip: addonMissing }, async () => {
-  await assert.rejects(openCamera('v4l2:/dev/video-facegate-absent'), (e: unknown) =>
-    e instanceof CameraError && e.code === 'NOT_FOUND' && /\/dev\/video-facegate-absent does not exist/.test(e.message));
+  await assert.rejects(
+    openCamera('v4l2:/dev/video-facegate-absent'),
+    (e: unknown) => e instanceof CameraError && e.code === 'NOT_FOUND' && /\/dev\/video-facegate-absent does not exist/.test(e.message),
+  );
   await assert.rejects(openCamera('/dev/null'), (e: unknown) => e instanceof CameraError && e.code === 'IO' && /\/dev\/null/.test(e.message));
   await assert.rejects(openCamera(`v4l2:${tmp}`), (e: unknown) => e instanceof CameraError && /not a character device|EISDIR|directory/i.test(e.message));
   const denied = await runFakeChild({ spec: FAKE_DEVICE, frames: 1 }, { FAKE_V4L2_OPEN_ERRNO: '13' });
@@ -271,8 +278,14 @@ test('exposure control and the UVC XU write for the IR emitter are sent before s
     /^UVCIOC_CTRL_QUERY unit=14 selector=6 query=0x1 size=9 010303000000000000$/,
     /^VIDIOC_STREAMON$/,
   ]);
-  assert.ok(r.warnings.some((w) => /exposure 9999 clamped to 5000/.test(w)), r.warnings.join('\n'));
-  assert.ok(r.warnings.some((w) => /selector 7 takes 9 bytes, config gives 2; not sent/.test(w)), r.warnings.join('\n'));
+  assert.ok(
+    r.warnings.some((w) => /exposure 9999 clamped to 5000/.test(w)),
+    r.warnings.join('\n'),
+  );
+  assert.ok(
+    r.warnings.some((w) => /selector 7 takes 9 bytes, config gives 2; not sent/.test(w)),
+    r.warnings.join('\n'),
+  );
   assert.ok(!lines.some((l) => /selector=7 query=0x1/.test(l)));
 });
 
@@ -325,7 +338,14 @@ test('YUYV conversion of known colours and row padding', () => {
 });
 
 test('size and format choice', () => {
-  const sizes = { discrete: [{ width: 1280, height: 720 }, { width: 640, height: 480 }, { width: 640, height: 360 }, { width: 320, height: 240 }] };
+  const sizes = {
+    discrete: [
+      { width: 1280, height: 720 },
+      { width: 640, height: 480 },
+      { width: 640, height: 360 },
+      { width: 320, height: 240 },
+    ],
+  };
   assert.deepEqual(chooseSize(sizes, 640, 480), { width: 640, height: 480 });
   assert.deepEqual(chooseSize(sizes, 600, 400), { width: 640, height: 360 });
   assert.deepEqual(chooseSize(sizes, 4000, 3000), { width: 1280, height: 720 });
@@ -354,7 +374,9 @@ test('MJPEG without Huffman tables (as many UVC cameras send) decodes like the f
   const rgb = Buffer.alloc(w * h * 3);
   for (let i = 0; i < w * h; i++) rgb.set([i & 255, (i * 3) & 255, 200], i * 3);
   // Without Huffman optimisation libjpeg writes the standard tables, which a camera may leave out.
-  const full = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90, optimiseCoding: false }).toBuffer();
+  const full = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 90, optimiseCoding: false })
+    .toBuffer();
   const dht = headerSegments(full).filter((s) => s.marker === 0xc4);
   assert.ok(dht.length > 0);
   const parts: Buffer[] = [];

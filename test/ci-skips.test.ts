@@ -23,7 +23,7 @@ function check(tap: string): { status: number | null; out: string } {
 test('under CI a skip fails the run unless the allowlist names the test and its reason', () => {
   const allowed = 'ok 1 - facegate eval on 3 ORL people × 3 images (--cropped) with a corrupt file # SKIP needs the full orl set: /x/orl is absent\n';
   assert.equal(check(`TAP version 13\n${allowed}ok 2 - passes\n`).status, 0);
-  const nested = '    ok 7 - the enrolled user\'s other images: PAM_SUCCESS # SKIP models not built\n';
+  const nested = "    ok 7 - the enrolled user's other images: PAM_SUCCESS # SKIP models not built\n";
   const r = check(`TAP version 13\n${allowed}${nested}`);
   assert.equal(r.status, 1);
   assert.match(r.out, /the enrolled user's other images: PAM_SUCCESS: models not built/);

@@ -7,11 +7,18 @@ import { collectEnrollment } from '../src/auth/enroll.js';
 import type { FaceEngine, FoundFace } from '../src/auth/engine.js';
 import type { RawImage } from '../src/vision/types.js';
 
-const MODELS = [{ id: 'a', sha256: '1'.repeat(64) }, { id: 'b', sha256: '2'.repeat(64) }];
+const MODELS = [
+  { id: 'a', sha256: '1'.repeat(64) },
+  { id: 'b', sha256: '2'.repeat(64) },
+];
 
 /** Frame kinds: D dark, 0 no face, 2 two faces, S small face, G good. */
 function engine(): FaceEngine {
-  const face = (size: number): FoundFace => ({ box: { x: 0, y: 0, width: 10, height: 10 }, score: 1, quality: { faceSizePx: size, sharpness: 100, brightness: 120, yaw: 0, pitch: 0 } });
+  const face = (size: number): FoundFace => ({
+    box: { x: 0, y: 0, width: 10, height: 10 },
+    score: 1,
+    quality: { faceSizePx: size, sharpness: 100, brightness: 120, yaw: 0, pitch: 0 },
+  });
   return {
     models: MODELS,
     async detect(img: RawImage) {
@@ -41,11 +48,24 @@ const limits = { min_face_px: 24, min_sharpness: 5, min_brightness: 30, max_brig
 
 test('collects only good frames, one template per model each', async () => {
   const progress: number[] = [];
-  const r = await collectEnrollment({ nextFrame: frames('DG0G2SGG'), engine: engine(), limits, frames: 3, deadline: performance.now() + 60_000, onProgress: (p) => progress.push(p.good) });
+  const r = await collectEnrollment({
+    nextFrame: frames('DG0G2SGG'),
+    engine: engine(),
+    limits,
+    frames: 3,
+    deadline: performance.now() + 60_000,
+    onProgress: (p) => progress.push(p.good),
+  });
   assert.equal(r.good, 3);
   assert.equal(r.seen, 7, 'stops once it has enough');
-  assert.deepEqual(r.templates.map((t) => t.id), ['a', 'b', 'a', 'b', 'a', 'b']);
-  assert.deepEqual({ dark: r.skipped.dark, none: r.skipped['no-face'], multi: r.skipped['multiple-faces'], far: r.skipped['too-far'] }, { dark: 1, none: 1, multi: 1, far: 1 });
+  assert.deepEqual(
+    r.templates.map((t) => t.id),
+    ['a', 'b', 'a', 'b', 'a', 'b'],
+  );
+  assert.deepEqual(
+    { dark: r.skipped.dark, none: r.skipped['no-face'], multi: r.skipped['multiple-faces'], far: r.skipped['too-far'] },
+    { dark: 1, none: 1, multi: 1, far: 1 },
+  );
   assert.equal(progress.at(-1), 3);
 });
 

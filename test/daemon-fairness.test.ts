@@ -52,7 +52,10 @@ async function start(): Promise<Harness> {
     camera,
     log,
     peerCred: () => ({ pid: 1, uid: h.nextUid, gid: h.nextUid }),
-    users: lookupFromSync((uid) => NAMES.get(uid) ?? null, (name) => USERS[name] ?? null),
+    users: lookupFromSync(
+      (uid) => NAMES.get(uid) ?? null,
+      (name) => USERS[name] ?? null,
+    ),
     sessionOf: () => 'local',
   });
   const sock = path.join(dir, 'facegate.sock');

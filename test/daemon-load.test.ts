@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSkipReason, runLoad } from './helpers/load-harness.js';
 
-test('200 clients from 20 uids and 64 garbage connections: everyone answered, one verification per user, root served', { skip: loadSkipReason() ?? false, timeout: 120_000 }, async () => {
+test('200 clients from 20 uids and 64 garbage connections: everyone answered, one verification per user, root served', {
+  skip: loadSkipReason() ?? false,
+  timeout: 120_000,
+}, async () => {
   // The PAM module's timeout=8 against verify.timeout = 4: the daemon ends every verification at 4 s, and the slack
   // keeps this a test of behaviour, not of how fast a shared machine schedules 30 processes.
   const r = await runLoad({ uids: 20, perUid: 10, garbage: 64, deadlineMs: 8000, verifyTimeout: 4 });

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { createLogger, formatLine } from '../src/daemon/log.js';
 
 test('logfmt lines: plain values bare, others quoted, control characters escaped', () => {
-  assert.equal(formatLine('info', 'answer', { user: 'alice', ms: 42, score: 0.97123, ok: true, none: undefined }), 'level=info msg=answer user=alice ms=42 score=0.971 ok=true');
+  assert.equal(
+    formatLine('info', 'answer', { user: 'alice', ms: 42, score: 0.97123, ok: true, none: undefined }),
+    'level=info msg=answer user=alice ms=42 score=0.971 ok=true',
+  );
   assert.equal(formatLine('warn', 'bad request', { user: 'a b"c\\' }), 'level=warn msg="bad request" user="a b\\"c\\\\"');
 });
 
@@ -28,5 +31,8 @@ test('long values are cut, debug lines only when asked, journald priority prefix
   j.warn('w');
   j.info('i');
   j.debug('d');
-  assert.deepEqual(journal.map((l) => l.slice(0, 3)), ['<3>', '<4>', '<6>', '<7>']);
+  assert.deepEqual(
+    journal.map((l) => l.slice(0, 3)),
+    ['<3>', '<4>', '<6>', '<7>'],
+  );
 });

@@ -24,7 +24,9 @@ test('a contract that drifts from the handlers is named, member by member', () =
     return contractMismatches(parseInterface(shipped.replace(from, to), INTERFACE));
   };
   assert.deepEqual(edit('name="faces" type="a(sss)"', 'name="faces" type="a(ss)"'), ['method ListEnrolled: contract (s)→(a(ss)), handler (s)→(a(sss))']);
-  assert.deepEqual(edit('<method name="Cancel"/>', '<method name="Cancel"/><method name="Enroll"><arg type="s"/></method>'), ['method Enroll is in the contract but not handled']);
+  assert.deepEqual(edit('<method name="Cancel"/>', '<method name="Cancel"/><method name="Enroll"><arg type="s"/></method>'), [
+    'method Enroll is in the contract but not handled',
+  ]);
   assert.deepEqual(edit('<method name="Cancel"/>', '<!-- <method name="Cancel"/> -->'), ['method Cancel is handled but not in the contract']);
   assert.deepEqual(edit('<arg name="done" type="b"/>', ''), ['signal VerifyStatus: contract (s), sender (sb)']);
   assert.throws(() => parseInterface(shipped, 'org.example.Other'), /no interface org\.example\.Other/);
@@ -54,7 +56,11 @@ test('docs/dbus.md gives each method with the signatures of the contract', () =>
   for (const [name, sig] of Object.entries(methods)) {
     const heading = new RegExp(`^### \`${name}\\(([^)]*)\\) → ([^\`]*)\``, 'm').exec(doc);
     assert.ok(heading, `docs/dbus.md has no heading for ${name}`);
-    const docIn = heading[1]!.split(',').map((a) => a.trim().split(' ')[0]).filter(Boolean).join('');
+    const docIn = heading[1]!
+      .split(',')
+      .map((a) => a.trim().split(' ')[0])
+      .filter(Boolean)
+      .join('');
     assert.equal(docIn, sig.in, `${name} input`);
     assert.equal(heading[2] === '()' ? '' : heading[2], sig.out, `${name} output`);
   }

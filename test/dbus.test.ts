@@ -57,7 +57,9 @@ class FakeEngine implements FaceEngine {
     if (this.gate) await this.gate;
     const b = meanBrightness(image);
     if (b < 50) return [];
-    return [{ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } }];
+    return [
+      { box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } },
+    ];
   }
   async embed(image: RawImage): Promise<ReadonlyMap<string, Float32Array>> {
     return new Map([[MODEL.id, fakeEmbedding(meanBrightness(image))]]);
@@ -186,7 +188,15 @@ async function start(frames: number[], opts: { config?: (c: Config) => void; add
   // The test runner is in no logind session; the local rule itself is tested in test/policy.test.ts.
   const server = new FacegateServer({ config, store, engine, liveness: new FakeLiveness(), camera, log, sessionOf: () => 'local' });
   const address = opts.address ?? bus!.address;
-  const deps = { runner: server, store, models: engine.models, camera, config, log, ...(opts.maxVerifications ? { maxVerifications: opts.maxVerifications } : {}) };
+  const deps = {
+    runner: server,
+    store,
+    models: engine.models,
+    camera,
+    config,
+    log,
+    ...(opts.maxVerifications ? { maxVerifications: opts.maxVerifications } : {}),
+  };
   const dbusHandle = await startDbusService('session', deps, { busAddress: address });
   const client = await connect(address);
   return {
@@ -222,7 +232,14 @@ async function errorOf(p: Promise<unknown>): Promise<string> {
 }
 
 /** Raw call with any signature, bypassing the client helper. */
-function rawCall(b: dbus.MessageBus, member: string, signature: string, body: unknown[], iface: string | undefined = INTERFACE, objectPath = OBJECT_PATH): Promise<Msg | null> {
+function rawCall(
+  b: dbus.MessageBus,
+  member: string,
+  signature: string,
+  body: unknown[],
+  iface: string | undefined = INTERFACE,
+  objectPath = OBJECT_PATH,
+): Promise<Msg | null> {
   return b.call(new Message({ destination: BUS_NAME, path: objectPath, ...(iface ? { interface: iface } : {}), member, signature, body }));
 }
 
@@ -237,7 +254,10 @@ async function until(cond: () => boolean, what: string, ms = 3000): Promise<void
 // ---- pure functions ----
 
 test('authorisation policy: root for anyone, others only for their own name, unknown uids for nobody', () => {
-  const names = new Map([[1000, 'alice'], [1001, 'bob']]);
+  const names = new Map([
+    [1000, 'alice'],
+    [1001, 'bob'],
+  ]);
   const userName = (uid: number): string | null => names.get(uid) ?? null;
   assert.equal(mayAskFor(0, 'alice', userName), true);
   assert.equal(mayAskFor(0, 'anyone', userName), true);
@@ -282,7 +302,10 @@ test('Verify: the reply, then VerifyStatus events, then VerifyStatus(done) and V
     assert.deepEqual([out.answer, out.reason], ['allow', 'match']);
     assert.deepEqual(out.statuses[0], ['looking', false]);
     assert.deepEqual(out.statuses.at(-1), ['allow', true]);
-    assert.ok(out.statuses.slice(0, -1).every(([, done]) => !done), 'only the last status is done');
+    assert.ok(
+      out.statuses.slice(0, -1).every(([, done]) => !done),
+      'only the last status is done',
+    );
     const i = order.lastIndexOf('reply');
     assert.deepEqual(order.slice(i), ['reply', ...out.statuses.map(([e, d]) => `VerifyStatus:${e},${d}`), 'VerifyResult:allow,match']);
     assert.match(h.logs.join('\n'), new RegExp(`msg=answer user=${ME} service=dbus uid=${UID} .*result=allow reason=match`));
@@ -297,7 +320,11 @@ test('Verify: another face is denied at the deadline, with retry events', { skip
   try {
     const out = await verifyOverDbus(h.client, ME, 5000);
     assert.deepEqual([out.answer, out.reason], ['deny', 'no-match']);
-    assert.deepEqual(out.statuses, [['looking', false], ['retry', false], ['deny', true]]);
+    assert.deepEqual(out.statuses, [
+      ['looking', false],
+      ['retry', false],
+      ['deny', true],
+    ]);
   } finally {
     await h.stop();
   }
@@ -437,7 +464,11 @@ test('D-Bus and the socket share one camera queue', { skip: noDaemon || (ME === 
     open();
     assert.deepEqual([(await socketAnswer).result, (await socketAnswer).reason], ['allow', 'match']);
     const out = await viaDbus;
-    assert.deepEqual(out.statuses, [['queued', false], ['looking', false], ['allow', true]]);
+    assert.deepEqual(out.statuses, [
+      ['queued', false],
+      ['looking', false],
+      ['allow', true],
+    ]);
     assert.deepEqual([out.answer, out.reason], ['allow', 'match']);
   } finally {
     await h.stop();
@@ -455,7 +486,10 @@ test('ListEnrolled gives (id, label, created) and never template data; GetStatus
       rows,
       faces.map((f) => [String(f.id), f.label, new Date(f.created).toISOString()]),
     );
-    assert.deepEqual(rows.map((r) => r[1]), ['default', 'glasses']);
+    assert.deepEqual(
+      rows.map((r) => r[1]),
+      ['default', 'glasses'],
+    );
     assert.ok(rows.every((r) => r.length === 3 && r.every((v) => typeof v === 'string' && v.length <= 64)));
 
     const st = (await callFacegate(h.client, 'GetStatus'))!;
@@ -477,9 +511,17 @@ test('ListEnrolled gives (id, label, created) and never template data; GetStatus
 test('introspection describes the object and leads to it from /', { skip: noDaemon }, async () => {
   const h = await start([200]);
   try {
-    const intro = (p: string): Promise<string> => rawCall(h.client, 'Introspect', '', [], 'org.freedesktop.DBus.Introspectable', p).then((m) => String(m!.body[0]));
+    const intro = (p: string): Promise<string> =>
+      rawCall(h.client, 'Introspect', '', [], 'org.freedesktop.DBus.Introspectable', p).then((m) => String(m!.body[0]));
     const xml = await intro(OBJECT_PATH);
-    for (const s of ['<method name="Verify">', '<method name="Cancel"/>', '<method name="ListEnrolled">', '<method name="GetStatus">', '<signal name="VerifyStatus">', '<signal name="VerifyResult">']) {
+    for (const s of [
+      '<method name="Verify">',
+      '<method name="Cancel"/>',
+      '<method name="ListEnrolled">',
+      '<method name="GetStatus">',
+      '<signal name="VerifyStatus">',
+      '<signal name="VerifyResult">',
+    ]) {
       assert.ok(xml.includes(s), s);
     }
     assert.match(await intro('/'), /<node name="org"\/>/);
@@ -489,7 +531,10 @@ test('introspection describes the object and leads to it from /', { skip: noDaem
     assert.ok(proxy.getInterface(INTERFACE));
     assert.ok(await rawCall(h.client, 'Ping', '', [], 'org.freedesktop.DBus.Peer'));
     assert.deepEqual((await rawCall(h.client, 'GetAll', 's', [INTERFACE], 'org.freedesktop.DBus.Properties'))!.body[0], {});
-    assert.equal(await errorOf(rawCall(h.client, 'Get', 'ss', [INTERFACE, 'x'], 'org.freedesktop.DBus.Properties')), 'org.freedesktop.DBus.Error.UnknownProperty');
+    assert.equal(
+      await errorOf(rawCall(h.client, 'Get', 'ss', [INTERFACE, 'x'], 'org.freedesktop.DBus.Properties')),
+      'org.freedesktop.DBus.Error.UnknownProperty',
+    );
   } finally {
     await h.stop();
   }
@@ -535,7 +580,9 @@ bus.disconnect();
   fs.chmodSync(file, 0o644);
   try {
     // Asynchronous: the service answering it runs in this process.
-    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, file, address], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, file, address], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -629,7 +676,10 @@ test('facegated refuses a bad --dbus value by name, before loading anything', ()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-dbus-main-'));
   try {
     fs.writeFileSync(path.join(dir, 'config.toml'), '');
-    const r = spawnSync(process.execPath, [DAEMON_JS, '--config', path.join(dir, 'config.toml'), '--db', path.join(dir, 'f.db'), '--dbus', 'tcp'], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(process.execPath, [DAEMON_JS, '--config', path.join(dir, 'config.toml'), '--db', path.join(dir, 'f.db'), '--dbus', 'tcp'], {
+      encoding: 'utf8',
+      timeout: 20000,
+    });
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.match(r.stdout, /level=error msg="bad option" error="--dbus must be one of system, session, none, got \\"tcp\\""/);
   } finally {

@@ -11,18 +11,7 @@ import path from 'node:path';
 import { askDaemon } from '../src/daemon/client.js';
 import { encodeRequest, FrameReader, type Message } from '../src/protocol/index.js';
 import { FakeDaemon, buildModule, pamSkipReason, runPam, runPamtester } from './helpers/pam-harness.js';
-import {
-  DAEMON_JS,
-  currentUser,
-  e2eSkipReason,
-  openTempDir,
-  pointCamera,
-  replayConfigToml,
-  replayDir,
-  runCli,
-  startDaemon,
-  type Daemon,
-} from './helpers/daemon-harness.js';
+import { DAEMON_JS, currentUser, e2eSkipReason, openTempDir, pointCamera, replayDir, runCli, startDaemon, type Daemon } from './helpers/daemon-harness.js';
 import { liveScenario } from './helpers/fixtures.js';
 
 const skip = e2eSkipReason() ?? pamSkipReason();

@@ -73,44 +73,40 @@ test('embedding cache runs each image once and turns a throw into a reported fai
   assert.deepEqual(await cache.get('boom'), { kind: 'undecodable', error: 'kaput' });
 });
 
-test(
-  'facegate eval on 3 ORL people × 3 images (--cropped) with a corrupt file',
-  { skip: needsFullDataset('orl') || (!haveModels && `models absent: ${modelsDir()} (npm run build:models)`) },
-  async () => {
-    const files: Record<string, Uint8Array> = {};
-    for (const s of ['s1', 's2', 's3']) {
-      for (const n of [1, 2, 3]) files[`${s}/${n}.pgm`] = fs.readFileSync(path.join(ORL, s, `${n}.pgm`));
-    }
-    files['s2/9.pgm'] = new TextEncoder().encode('P5\n92 112\n255\ntruncated');
-    const root = tmpDataset(files);
-    const plot = path.join(root, 'roc.svg');
-    const { stdout } = await run(
-      process.execPath,
-      [CLI, 'eval', '--dataset', root, '--cropped', '--json', '--gallery', '2', '--no-flip', '--plot', plot],
-      { maxBuffer: 1 << 24 },
-    );
-    // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON report, probed field by field below
-    const r = JSON.parse(stdout) as Record<string, any>;
-    assert.equal(r.images, 9);
-    assert.equal(r.faces_found, 9);
-    assert.deepEqual(r.no_face, []);
-    assert.equal(r.undecodable.length, 1);
-    assert.equal(r.undecodable[0].file, path.join('s2', '9.pgm'));
-    assert.equal(r.pairs.genuine, 9);
-    assert.equal(r.pairs.impostor, 27);
-    assert.ok(r.pairs.eer >= 0 && r.pairs.eer <= 0.5, `eer ${r.pairs.eer}`);
-    assert.ok(r.pairs.eer_threshold > -1 && r.pairs.eer_threshold < 1);
-    assert.deepEqual(Object.keys(r.pairs.tar_at_far), ['1e-2', '1e-3', '1e-4', '1e-5']);
-    assert.deepEqual(Object.keys(r.pairs.threshold_at_far), ['1e-2', '1e-3', '1e-4', '1e-5']);
-    // 27 impostor pairs cannot resolve even 1e-2.
-    assert.equal(r.pairs.tar_at_far['1e-2'], null);
-    assert.equal(r.unlock.genuine, 3);
-    assert.equal(r.unlock.impostor, 18);
-    assert.deepEqual(Object.keys(r.unlock.frr_at_far), ['1e-3', '1e-4', '1e-5']);
-    assert.ok(fs.readFileSync(plot, 'utf8').startsWith('<svg'));
-    fs.rmSync(root, { recursive: true });
-  },
-);
+test('facegate eval on 3 ORL people × 3 images (--cropped) with a corrupt file', {
+  skip: needsFullDataset('orl') || (!haveModels && `models absent: ${modelsDir()} (npm run build:models)`),
+}, async () => {
+  const files: Record<string, Uint8Array> = {};
+  for (const s of ['s1', 's2', 's3']) {
+    for (const n of [1, 2, 3]) files[`${s}/${n}.pgm`] = fs.readFileSync(path.join(ORL, s, `${n}.pgm`));
+  }
+  files['s2/9.pgm'] = new TextEncoder().encode('P5\n92 112\n255\ntruncated');
+  const root = tmpDataset(files);
+  const plot = path.join(root, 'roc.svg');
+  const { stdout } = await run(process.execPath, [CLI, 'eval', '--dataset', root, '--cropped', '--json', '--gallery', '2', '--no-flip', '--plot', plot], {
+    maxBuffer: 1 << 24,
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON report, probed field by field below
+  const r = JSON.parse(stdout) as Record<string, any>;
+  assert.equal(r.images, 9);
+  assert.equal(r.faces_found, 9);
+  assert.deepEqual(r.no_face, []);
+  assert.equal(r.undecodable.length, 1);
+  assert.equal(r.undecodable[0].file, path.join('s2', '9.pgm'));
+  assert.equal(r.pairs.genuine, 9);
+  assert.equal(r.pairs.impostor, 27);
+  assert.ok(r.pairs.eer >= 0 && r.pairs.eer <= 0.5, `eer ${r.pairs.eer}`);
+  assert.ok(r.pairs.eer_threshold > -1 && r.pairs.eer_threshold < 1);
+  assert.deepEqual(Object.keys(r.pairs.tar_at_far), ['1e-2', '1e-3', '1e-4', '1e-5']);
+  assert.deepEqual(Object.keys(r.pairs.threshold_at_far), ['1e-2', '1e-3', '1e-4', '1e-5']);
+  // 27 impostor pairs cannot resolve even 1e-2.
+  assert.equal(r.pairs.tar_at_far['1e-2'], null);
+  assert.equal(r.unlock.genuine, 3);
+  assert.equal(r.unlock.impostor, 18);
+  assert.deepEqual(Object.keys(r.unlock.frr_at_far), ['1e-3', '1e-4', '1e-5']);
+  assert.ok(fs.readFileSync(plot, 'utf8').startsWith('<svg'));
+  fs.rmSync(root, { recursive: true });
+});
 
 test('facegate eval fails cleanly on a missing dataset and a malformed pairs file', async () => {
   await assert.rejects(run(process.execPath, [CLI, 'eval', '--dataset', '/nonexistent/facegate']), (err: { stderr: string; code: number }) => {
@@ -119,13 +115,10 @@ test('facegate eval fails cleanly on a missing dataset and a malformed pairs fil
     return true;
   });
   const root = tmpDataset({ 'pairs.txt': '10 300\nAnn 1\n' });
-  await assert.rejects(
-    run(process.execPath, [CLI, 'eval', '--dataset', root, '--pairs', path.join(root, 'pairs.txt')]),
-    (err: { stderr: string }) => {
-      assert.match(err.stderr, /pairs.txt:2: expected a matched pair/);
-      return true;
-    },
-  );
+  await assert.rejects(run(process.execPath, [CLI, 'eval', '--dataset', root, '--pairs', path.join(root, 'pairs.txt')]), (err: { stderr: string }) => {
+    assert.match(err.stderr, /pairs.txt:2: expected a matched pair/);
+    return true;
+  });
   fs.rmSync(root, { recursive: true });
 });
 

@@ -30,7 +30,10 @@ test('pairs protocol: counts and faceless images', () => {
   const s = pairsScores(ds, vec);
   assert.equal(s.genuine.length, 3 + 6 + 1);
   assert.equal(s.impostor.length, 36 - 10);
-  const withHole = pairsScores(ds, vec.map((v, i) => (i === 0 ? null : v)));
+  const withHole = pairsScores(
+    ds,
+    vec.map((v, i) => (i === 0 ? null : v)),
+  );
   assert.equal(withHole.genuine.filter((x) => x === -Infinity).length, 2);
   assert.equal(withHole.impostor.filter((x) => x === -Infinity).length, 6);
   const sum = summarisePairs(s);
@@ -43,9 +46,13 @@ test('unlock protocol: gallery = first images, impostors = every image of the ot
   const { ds, vec } = toy([7, 6, 5]);
   const s = unlockScores(ds, vec, { aggregation: 'mean', gallery: 5 });
   assert.equal(s.genuine.length, 2 + 1 + 0);
-  assert.equal(s.impostor.length, (6 + 5) + (7 + 5) + (7 + 6));
+  assert.equal(s.impostor.length, 6 + 5 + (7 + 5) + (7 + 6));
   // A whole gallery without faces: its genuine attempts all fail.
-  const noGallery = unlockScores(ds, vec.map((v, i) => (i < 5 ? null : v)), { aggregation: 'max', gallery: 5 });
+  const noGallery = unlockScores(
+    ds,
+    vec.map((v, i) => (i < 5 ? null : v)),
+    { aggregation: 'max', gallery: 5 },
+  );
   assert.deepEqual(Array.from(noGallery.genuine.slice(0, 2)), [-Infinity, -Infinity]);
   assert.ok(noGallery.genuine[2]! > 0.9);
 });
@@ -110,7 +117,10 @@ test('LFW 10-fold accuracy: threshold from the other folds', () => {
 test('ROC SVG is self-contained and has one curve per series', () => {
   const g = Array.from({ length: 100 }, (_, i) => 0.5 + i / 200);
   const im = Array.from({ length: 20000 }, (_, i) => i / 20000);
-  const svg = rocSvg([{ label: 'pairs <a&b>', points: rocCurve(g, im) }, { label: 'unlock', points: rocCurve(g, im.slice(0, 1000)) }]);
+  const svg = rocSvg([
+    { label: 'pairs <a&b>', points: rocCurve(g, im) },
+    { label: 'unlock', points: rocCurve(g, im.slice(0, 1000)) },
+  ]);
   assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.equal((svg.match(/<polyline/g) ?? []).length, 2);
   assert.ok(!svg.includes('NaN') && !svg.includes('Infinity'));

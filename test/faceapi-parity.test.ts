@@ -17,7 +17,7 @@ export function syntheticImage(width: number, height: number, channels: 1 | 3, s
       for (let c = 0; c < channels; c++) {
         s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
         const blob = 80 * Math.exp(-(((x - width * 0.35) ** 2 + (y - height * 0.4) ** 2) / (0.02 * width * height)));
-        const v = (x * (1 + c) * 255) / width * 0.4 + (y * 255) / height * 0.3 + blob + (s >>> 24) * 0.15;
+        const v = ((x * (1 + c) * 255) / width) * 0.4 + ((y * 255) / height) * 0.3 + blob + (s >>> 24) * 0.15;
         data[(y * width + x) * channels + c] = Math.max(0, Math.min(255, Math.round(v)));
       }
     }
@@ -33,7 +33,9 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < a.length; i++) {
     ab += a[i]! * b[i]!;
     aa += a[i]! * a[i]!;
@@ -173,7 +175,10 @@ test('concurrent embed and detect calls do not trample the shared input buffer',
   });
 
   const img = syntheticImage(200, 200, 3, 17);
-  const boxes = [{ x: 10, y: 10, width: 100, height: 120 }, { x: 60, y: 40, width: 130, height: 110 }];
+  const boxes = [
+    { x: 10, y: 10, width: 100, height: 120 },
+    { x: 60, y: 40, width: 130, height: 110 },
+  ];
   const one = [await landmarker.detect(img, boxes[0]!), await landmarker.detect(img, boxes[1]!)];
   assert.deepEqual(await Promise.all(boxes.map((b) => landmarker.detect(img, b))), one);
 });

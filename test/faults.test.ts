@@ -60,7 +60,10 @@ test('SIGKILL during enrolment: no half-written face, every earlier face intact'
       const counts = new Map<number, number>();
       for (const v of all) {
         assert.equal(v.length, DIM);
-        assert.ok(v.every((x) => x === v[0]), 'no torn vector');
+        assert.ok(
+          v.every((x) => x === v[0]),
+          'no torn vector',
+        );
         counts.set(v[0]!, (counts.get(v[0]!) ?? 0) + 1);
       }
       for (const [, n] of counts) assert.equal(n % TEMPLATES, 0);
@@ -78,9 +81,25 @@ test('no database (unreadable or damaged at start): every request is unavailable
   const cam = path.join(dir, 'cam');
   fs.mkdirSync(cam);
   fs.writeFileSync(path.join(cam, '000.pgm'), pgm(200));
-  const camera = new CameraManager(`replay:${cam}`, 0, createLogger(() => {}));
+  const camera = new CameraManager(
+    `replay:${cam}`,
+    0,
+    createLogger(() => {}),
+  );
   const logs: string[] = [];
-  const server = new FacegateServer({ config: defaultConfig(), store: null, engine: new FakeEngine(), liveness: new FakeLiveness(), camera, log: createLogger((l) => logs.push(l)), users: lookupFromSync(() => null, () => 0), sessionOf: () => 'local' });
+  const server = new FacegateServer({
+    config: defaultConfig(),
+    store: null,
+    engine: new FakeEngine(),
+    liveness: new FakeLiveness(),
+    camera,
+    log: createLogger((l) => logs.push(l)),
+    users: lookupFromSync(
+      () => null,
+      () => 0,
+    ),
+    sessionOf: () => 'local',
+  });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   try {
@@ -139,7 +158,9 @@ test('facegated with a damaged database starts and answers unavailable at once',
   const cfg = path.join(dir, 'c.toml');
   fs.writeFileSync(cfg, replayConfigToml());
   const sock = path.join(dir, 's.sock');
-  const proc = spawn(process.execPath, [DAEMON_JS, '--config', cfg, '--db', db, '--socket', sock, '--camera', `replay:${cam}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [DAEMON_JS, '--config', cfg, '--db', db, '--socket', sock, '--camera', `replay:${cam}`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     let out = '';
     await new Promise<void>((resolve, reject) => {
@@ -190,7 +211,19 @@ test('the camera failing mid-attempt: camera-error for that request, the next on
   const logs: string[] = [];
   const log = createLogger((l) => logs.push(l));
   const camera = new CameraManager(`replay:${cam}?fps=30`, 0, log, opener);
-  const server = new FacegateServer({ config: defaultConfig(), store, engine: new FakeEngine(), liveness: new FakeLiveness(), camera, log, users: lookupFromSync(() => null, () => 0), sessionOf: () => 'local' });
+  const server = new FacegateServer({
+    config: defaultConfig(),
+    store,
+    engine: new FakeEngine(),
+    liveness: new FakeLiveness(),
+    camera,
+    log,
+    users: lookupFromSync(
+      () => null,
+      () => 0,
+    ),
+    sessionOf: () => 'local',
+  });
   const sock = path.join(dir, 's.sock');
   await server.listenPath(sock);
   try {
@@ -220,7 +253,10 @@ function startLoadServer(dir: string): Promise<ChildProcess> {
   });
 }
 
-test('the daemon killed and restarted during a PAM call: the module returns at once, then the new daemon serves', { skip: pamSkipReason() ?? (process.getuid?.() !== 0 && 'needs root (PAM runs as root asking for root)'), timeout: 60_000 }, async () => {
+test('the daemon killed and restarted during a PAM call: the module returns at once, then the new daemon serves', {
+  skip: pamSkipReason() ?? (process.getuid?.() !== 0 && 'needs root (PAM runs as root asking for root)'),
+  timeout: 60_000,
+}, async () => {
   const dir = tmp('fg-fault-restart-');
   let daemon = await startLoadServer(dir);
   try {

@@ -11,13 +11,25 @@ function ramp(width: number, height: number, channels: 1 | 3): RawImage {
 
 test('squareCrop pads the short side like face-api (round(diff/2) after, the rest before)', () => {
   assert.deepEqual(squareCrop({ x: 10, y: 20, width: 100, height: 120 }), {
-    x: 10, y: 20, width: 100, height: 120, side: 120, originX: 0, originY: 20,
+    x: 10,
+    y: 20,
+    width: 100,
+    height: 120,
+    side: 120,
+    originX: 0,
+    originY: 20,
   });
   // diff 5: 3 after, 2 before.
   assert.equal(squareCrop({ x: 10, y: 20, width: 100, height: 105 }).originX, 8);
   // Fractional boxes round their edges.
   assert.deepEqual(squareCrop({ x: 10.4, y: 19.6, width: 100.3, height: 100.2 }), {
-    x: 10, y: 20, width: 101, height: 100, side: 101, originX: 10, originY: 20,
+    x: 10,
+    y: 20,
+    width: 101,
+    height: 100,
+    side: 101,
+    originX: 10,
+    originY: 20,
   });
   assert.throws(() => squareCrop({ x: 5, y: 5, width: 0.2, height: 10 }), /is empty/);
   assert.throws(() => squareCrop({ x: NaN, y: 5, width: 10, height: 10 }), /is not finite/);
@@ -28,7 +40,12 @@ test('a 112-pixel square box is copied pixel for pixel into planar RGB', () => {
   const img = ramp(130, 120, 3);
   const dst = new Float32Array(3 * 112 * 112);
   cropToPlanar(img, squareCrop({ x: 5, y: 3, width: 112, height: 112 }), 112, dst);
-  for (const [u, v] of [[0, 0], [111, 0], [17, 93], [111, 111]] as const) {
+  for (const [u, v] of [
+    [0, 0],
+    [111, 0],
+    [17, 93],
+    [111, 111],
+  ] as const) {
     for (let c = 0; c < 3; c++) {
       assert.equal(dst[c * 112 * 112 + v * 112 + u], img.data[((v + 3) * 130 + u + 5) * 3 + c]);
     }
@@ -59,7 +76,10 @@ test('wrong image buffer sizes are refused', () => {
 
 test('outputs map from the padded square back to source pixels', () => {
   const raw = new Float32Array(136);
-  raw[0] = 0.5; raw[1] = 0.25; raw[2] = 1; raw[3] = 0;
+  raw[0] = 0.5;
+  raw[1] = 0.25;
+  raw[2] = 1;
+  raw[3] = 0;
   const pts = toSourcePoints(raw, squareCrop({ x: 10, y: 20, width: 100, height: 120 }));
   assert.deepEqual(pts[0], { x: 60, y: 50 });
   assert.deepEqual(pts[1], { x: 120, y: 20 });

@@ -43,7 +43,7 @@ test('template aggregation: mean direction, max, top-k', () => {
 test('top-k keeps the k best of many templates', () => {
   const angles = [0, 10, 20, 30, 80, 170];
   const set = new TemplateSet(angles.map((d) => v(Math.cos((d * Math.PI) / 180), Math.sin((d * Math.PI) / 180))));
-  const expected = ([0, 10, 20].map((d) => Math.cos((d * Math.PI) / 180)).reduce((a, b) => a + b) / 3);
+  const expected = [0, 10, 20].map((d) => Math.cos((d * Math.PI) / 180)).reduce((a, b) => a + b) / 3;
   close(set.score(v(1, 0), { aggregation: 'topk', k: 3 }), expected);
 });
 

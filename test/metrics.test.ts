@@ -1,14 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  allowedFalseAccepts,
-  bestAccuracyThreshold,
-  equalErrorRate,
-  meanStd,
-  operatingPoint,
-  rocCurve,
-  sortDescending,
-} from '../src/eval/metrics.js';
+import { allowedFalseAccepts, bestAccuracyThreshold, equalErrorRate, meanStd, operatingPoint, rocCurve, sortDescending } from '../src/eval/metrics.js';
 
 /** Deterministic PRNG so the random cases are reproducible. */
 function rng(seed: number): () => number {
@@ -93,7 +85,12 @@ test('a FAR is resolvable only with at least 1/FAR impostors', () => {
   // k = 1: threshold is the second-highest impostor, one impostor above it.
   assert.equal(op.threshold, 9998 / 10000);
   assert.equal(op.falseAccepts, 1);
-  for (const [far, n] of [[1e-3, 1000], [1e-4, 10000], [1e-5, 100000], [1e-2, 300]] as const) {
+  for (const [far, n] of [
+    [1e-3, 1000],
+    [1e-4, 10000],
+    [1e-5, 100000],
+    [1e-2, 300],
+  ] as const) {
     assert.equal(allowedFalseAccepts(far, n), Math.round(far * n * 1e6) / 1e6 >= 1 ? Math.floor(far * n + 1e-6) : 0);
   }
 });

@@ -42,7 +42,10 @@ test('a flat plane puts every pixel in one uniform bin', () => {
   const h = new Float64Array(LBP_BINS);
   lbpHistogram(plane, 16, 16, 1, h, 0);
   assert.equal(h.filter((v) => v === 1).length, 1);
-  assert.equal(h.reduce((a, b) => a + b, 0), 1);
+  assert.equal(
+    h.reduce((a, b) => a + b, 0),
+    1,
+  );
 });
 
 test('colour planes: grey pixels have neutral chroma and no saturation', () => {

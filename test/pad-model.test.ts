@@ -79,11 +79,18 @@ test('Newton fit: a heavier ridge shrinks the weights', () => {
 
 test('training artefacts are deterministic: the same features give byte-identical model and calibration', () => {
   const a = buildPadArtifacts(synthetic.frames, synthetic.features, { config: PAD_FEATURES, datasetName: 'synthetic', lambda: 0.01 });
-  const b = buildPadArtifacts(synthetic.frames, synthetic.features.map((f) => (f ? Float32Array.from(f) : f)), { config: PAD_FEATURES, datasetName: 'synthetic', lambda: 0.01 });
+  const b = buildPadArtifacts(
+    synthetic.frames,
+    synthetic.features.map((f) => (f ? Float32Array.from(f) : f)),
+    { config: PAD_FEATURES, datasetName: 'synthetic', lambda: 0.01 },
+  );
   assert.deepEqual(Buffer.from(a.onnx), Buffer.from(b.onnx));
   assert.equal(padCalibrationText(a), padCalibrationText(b));
   // Four folds, each scored only by the model that left that subject out.
-  assert.deepEqual(a.calibration.loso.folds.map((f) => f.subject), ['s1', 's2', 's3', 's4']);
+  assert.deepEqual(
+    a.calibration.loso.folds.map((f) => f.subject),
+    ['s1', 's2', 's3', 's4'],
+  );
   assert.ok(a.calibration.threshold > 0 && a.calibration.threshold < 1);
 });
 
@@ -108,7 +115,9 @@ test('per-frame figures: BPCER, APCER per type, EER and APCER at fixed BPCER', (
 
 const shipped = fs.existsSync(defaultPadModelPath()) && fs.existsSync(defaultPadCalibrationPath());
 
-test('load checks the model file against calibration/pad.json', { skip: !shipped && 'trained/pad.onnx or calibration/pad.json absent (npm run train:pad)' }, async () => {
+test('load checks the model file against calibration/pad.json', {
+  skip: !shipped && 'trained/pad.onnx or calibration/pad.json absent (npm run train:pad)',
+}, async () => {
   const model = await PadModel.load({ intraOpThreads: 1 });
   try {
     assert.match(model.sha256, /^[0-9a-f]{64}$/);

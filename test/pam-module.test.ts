@@ -26,7 +26,10 @@ import {
 } from './helpers/pam-harness.js';
 
 const skip = pamSkipReason();
-const PERMIT = ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib/security/pam_permit.so'].find((p) => fs.existsSync(p)) ?? '';
+const PERMIT =
+  ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib/security/pam_permit.so'].find((p) =>
+    fs.existsSync(p),
+  ) ?? '';
 const python3 = !spawnSync('python3', ['-c', '']).error;
 // Generous sanity limit: proves the call returned instead of hanging, not a latency target (see bench/).
 const SANITY_MS = 10_000;
@@ -102,12 +105,7 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
     });
     const r = await runPam({ args: args('notice') });
     assert.equal(r.code, 'PAM_AUTH_ERR', r.stderr);
-    assert.deepEqual(r.info, [
-      'Looking for your face…',
-      'No face detected',
-      'Too dark, face the camera',
-      'Face not recognised, trying again…',
-    ]);
+    assert.deepEqual(r.info, ['Looking for your face…', 'No face detected', 'Too dark, face the camera', 'Face not recognised, trying again…']);
   });
 
   test('notice stays quiet under PAM_SILENT', async () => {
@@ -124,17 +122,25 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
     // A listener that never accepts, with its backlog filled by its own clients: a blocking connect()
     // would hang here until the daemon accepted.
     const full = path.join(dir, 'full.sock');
-    const py = spawn('python3', ['-c', [
-      'import socket, sys, time',
-      's = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0)',
-      'cs = []',
-      'while True:',
-      '    c = socket.socket(socket.AF_UNIX); c.setblocking(False)',
-      '    try: c.connect(sys.argv[1]); cs.append(c)',
-      '    except BlockingIOError: break',
-      'print("full", len(cs), flush=True)',
-      'time.sleep(120)',
-    ].join('\n'), full], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const py = spawn(
+      'python3',
+      [
+        '-c',
+        [
+          'import socket, sys, time',
+          's = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0)',
+          'cs = []',
+          'while True:',
+          '    c = socket.socket(socket.AF_UNIX); c.setblocking(False)',
+          '    try: c.connect(sys.argv[1]); cs.append(c)',
+          '    except BlockingIOError: break',
+          'print("full", len(cs), flush=True)',
+          'time.sleep(120)',
+        ].join('\n'),
+        full,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         py.stdout.once('data', () => resolve());
@@ -166,10 +172,13 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
   test('a daemon that stalls gives PAM_AUTHINFO_UNAVAIL once the timeout expires', async () => {
     const stalls: [string, Script][] = [
       ['never answers', () => {}],
-      ['sends events forever', (_r, s) => {
-        const t = setInterval(() => s.write(encodeEvent('no-face')), 20);
-        s.on('close', () => clearInterval(t));
-      }],
+      [
+        'sends events forever',
+        (_r, s) => {
+          const t = setInterval(() => s.write(encodeEvent('no-face')), 20);
+          s.on('close', () => clearInterval(t));
+        },
+      ],
       ['half a header', (_r, s) => void s.write(encodeAnswer('allow', 'match').subarray(0, 5))],
       ['header, half a payload', (_r, s) => void s.write(encodeAnswer('allow', 'match').subarray(0, 14))],
     ];
@@ -254,7 +263,9 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
     if (session !== 'remote') assert.equal((await runPam({ args: args('greeter') })).code, 'PAM_SUCCESS');
   });
 
-  test('outside a session, the invoking uid\'s logind sessions decide (fake /run/systemd in a mount namespace)', { skip: logindNamespaceSkip() ?? false }, async () => {
+  test("outside a session, the invoking uid's logind sessions decide (fake /run/systemd in a mount namespace)", {
+    skip: logindNamespaceSkip() ?? false,
+  }, async () => {
     script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
     const me = process.getuid!();
     const cases: [string, LogindTree['users'][number], string, string?][] = [
@@ -269,7 +280,15 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
       ['a session file gone', ['2', '99'], 'PAM_AUTHINFO_UNAVAIL'],
       ['at the desktop, but PAM_RHOST=localhost', ['2'], 'PAM_AUTHINFO_UNAVAIL', 'localhost'],
     ];
-    const sessions: LogindTree['sessions'] = { '2': 'desktop', '3': 'vt', '5': 'desktopInactive', c7: 'ssh', c8: 'sshLocalhost', c9: 'sshClosing', m1: 'manager' };
+    const sessions: LogindTree['sessions'] = {
+      '2': 'desktop',
+      '3': 'vt',
+      '5': 'desktopInactive',
+      c7: 'ssh',
+      c8: 'sshLocalhost',
+      c9: 'sshClosing',
+      m1: 'manager',
+    };
     for (const [what, ids, want, rhost] of cases) {
       const root = writeLogindTree({ users: { [me]: ids }, sessions });
       try {
@@ -285,7 +304,7 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
     }
   });
 
-  test('a set-uid caller (sudo) is judged by its real uid\'s sessions, not by uid 0 or PAM_USER', { skip: logindNamespaceSkip() ?? false }, async () => {
+  test("a set-uid caller (sudo) is judged by its real uid's sessions, not by uid 0 or PAM_USER", { skip: logindNamespaceSkip() ?? false }, async () => {
     script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
     // A set-uid root copy of fg-pam-run started as nobody: real uid 65534, effective 0, as sudo run by a user.
     const bin = tempDir('fg-suid-');
@@ -363,8 +382,16 @@ describe('pam_facegate in a PAM stack', { skip: skip ?? false }, () => {
   test('bad options fail to PAM_AUTHINFO_UNAVAIL without contacting the daemon', async () => {
     script((_r, s) => void s.end(encodeAnswer('allow', 'match')));
     const bad = [
-      ['timeout=0'], ['timeout=abc'], ['timeout=-1'], ['timeout=601'], ['timeout=1x'], ['timeout='],
-      ['socket=relative.sock'], [`socket=/${'x'.repeat(120)}`], ['sockett=/x'], ['nosuchoption'],
+      ['timeout=0'],
+      ['timeout=abc'],
+      ['timeout=-1'],
+      ['timeout=601'],
+      ['timeout=1x'],
+      ['timeout='],
+      ['socket=relative.sock'],
+      [`socket=/${'x'.repeat(120)}`],
+      ['sockett=/x'],
+      ['nosuchoption'],
     ];
     for (const extra of bad) {
       const n = daemon.connections;

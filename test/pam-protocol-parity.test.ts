@@ -137,7 +137,9 @@ test('C and TS encoders produce the same request bytes and refuse the same value
   cases.push({ user: 'u'.repeat(256), service: 's', tty: '', rhost: 'h'.repeat(1024), deadlineMs: 600000 });
   cases.push({ user: 'u'.repeat(257), service: 's', tty: '', rhost: '', deadlineMs: 1 });
   const lines = cases.map((c) => [c.user, c.service, c.tty, c.rhost, String(c.deadlineMs)].map((f) => hex(f)).join('\t'));
-  const out = execFileSync(FG_DECODE_PATH, ['-e'], { input: `${lines.join('\n')}\n` }).toString().split('\n');
+  const out = execFileSync(FG_DECODE_PATH, ['-e'], { input: `${lines.join('\n')}\n` })
+    .toString()
+    .split('\n');
   let accepted = 0;
   cases.forEach((c, i) => {
     let ts: string;

@@ -5,7 +5,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { encodeAnswer, encodeEvent } from '../src/protocol/index.js';
 import { inLogindTree, logindNamespaceSkip, writeLogindTree } from './helpers/logind-tree.js';
-import { FakeDaemon, MODULE_PATH, buildModule, moduleArgs, pamSkipReason, runPam, startDaemonAs, tempDir, valgrindPath, type ForeignDaemon } from './helpers/pam-harness.js';
+import {
+  FakeDaemon,
+  MODULE_PATH,
+  buildModule,
+  moduleArgs,
+  pamSkipReason,
+  runPam,
+  startDaemonAs,
+  tempDir,
+  valgrindPath,
+  type ForeignDaemon,
+} from './helpers/pam-harness.js';
 
 const skip = pamSkipReason() ?? (valgrindPath() ? null : 'valgrind not installed');
 const VALGRIND = ['--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite', '-q'];
@@ -14,7 +25,9 @@ let dir: string;
 const daemons: FakeDaemon[] = [];
 let foreign: ForeignDaemon | undefined;
 const trees: string[] = [];
-const PERMIT = ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib/security/pam_permit.so'].find((p) => fs.existsSync(p));
+const PERMIT = ['/usr/lib/x86_64-linux-gnu/security/pam_permit.so', '/lib/x86_64-linux-gnu/security/pam_permit.so', '/usr/lib/security/pam_permit.so'].find(
+  (p) => fs.existsSync(p),
+);
 
 before(async () => {
   if (skip) return;
@@ -28,7 +41,9 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('valgrind: allow with progress, malformed answer, stall, no daemon, remote host, no session, the user\'s sessions, account-phase reset, untrusted peer', { skip: skip ?? false }, async () => {
+test("valgrind: allow with progress, malformed answer, stall, no daemon, remote host, no session, the user's sessions, account-phase reset, untrusted peer", {
+  skip: skip ?? false,
+}, async () => {
   const start = async (name: string, script: Parameters<typeof FakeDaemon.start>[1]) => {
     const d = await FakeDaemon.start(path.join(dir, `${name}.sock`), script);
     daemons.push(d);
@@ -54,12 +69,26 @@ test('valgrind: allow with progress, malformed answer, stall, no daemon, remote 
   const denyDaemon = daemons.at(-1)!;
   if (PERMIT) {
     const account = `account optional ${MODULE_PATH} ${moduleArgs({ args: [deny, 'debug'] }).join(' ')}`;
-    runs.push(['reset', runPam({ args: [deny, 'debug'], control: 'optional', operation: 'login', extraLines: [`auth required ${PERMIT}`, account, `account required ${PERMIT}`], valgrind: VALGRIND }), 'PAM_SUCCESS']);
+    runs.push([
+      'reset',
+      runPam({
+        args: [deny, 'debug'],
+        control: 'optional',
+        operation: 'login',
+        extraLines: [`auth required ${PERMIT}`, account, `account required ${PERMIT}`],
+        valgrind: VALGRIND,
+      }),
+      'PAM_SUCCESS',
+    ]);
   }
   if (process.getuid?.() === 0) {
     foreign = await startDaemonAs('nobody', dir);
     // getpwnam_r and the SO_PEERCRED refusal.
-    runs.push(['untrusted peer', runPam({ args: [`socket=${foreign.socketPath}`, 'debug'], daemonUser: 'facegate', valgrind: VALGRIND }), 'PAM_AUTHINFO_UNAVAIL']);
+    runs.push([
+      'untrusted peer',
+      runPam({ args: [`socket=${foreign.socketPath}`, 'debug'], daemonUser: 'facegate', valgrind: VALGRIND }),
+      'PAM_AUTHINFO_UNAVAIL',
+    ]);
   }
   if (!logindNamespaceSkip()) {
     // The user-sessions path (sd_uid_get_sessions and each session's facts) on a fake /run/systemd: all read,

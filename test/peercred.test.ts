@@ -42,11 +42,23 @@ test('returns the uid, gid and pid of a local peer', async () => {
   assert.deepEqual(cred, { pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
 });
 
-test('sees the real uid of a peer in another process running as nobody', { skip: process.getuid?.() !== 0 && 'needs root to run a client as nobody' }, async () => {
+test('sees the real uid of a peer in another process running as nobody', {
+  skip: process.getuid?.() !== 0 && 'needs root to run a client as nobody',
+}, async () => {
   let child: ReturnType<typeof spawn> | undefined;
   const cred = await credOfNextClient((sock) => {
-    child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e',
-      `require('net').connect(${JSON.stringify(sock)}).on('error',()=>{}).on('close',()=>process.exit(0))`], { stdio: 'ignore' });
+    child = spawn(
+      'setpriv',
+      [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        process.execPath,
+        '-e',
+        `require('net').connect(${JSON.stringify(sock)}).on('error',()=>{}).on('close',()=>process.exit(0))`,
+      ],
+      { stdio: 'ignore' },
+    );
   });
   child?.kill();
   assert.equal(cred.uid, 65534);

@@ -44,7 +44,10 @@ const TYPES = ['tty', 'x11', 'wayland', 'mir', 'unspecified', 'web', '', 'TTY', 
 /** Runs question lines through pam/build/fg-policy; one answer line each. */
 function askC(lines: string[], wrap: string[] = []): string[] {
   const [cmd, ...args] = [...wrap, FG_POLICY];
-  const out = execFileSync(cmd!, args, { input: `${lines.join('\n')}\n` }).toString().trimEnd().split('\n');
+  const out = execFileSync(cmd!, args, { input: `${lines.join('\n')}\n` })
+    .toString()
+    .trimEnd()
+    .split('\n');
   assert.equal(out.length, lines.length);
   return out;
 }
@@ -107,8 +110,9 @@ test('the rule: any rhost is remote, localhost included; no session is remote un
     assert.equal(classifyLocality({ rhost, session: 'local', greeter: true, user: 'local' }), 'remote-host', rhost);
     assert.equal(classifyLocality({ rhost, session: 'none', greeter: false, user: 'local' }), 'remote-host', rhost);
   }
-  const rule = (session: (typeof SESSION_STATES)[number], greeter: boolean, user: UserState): Locality => classifyLocality({ rhost: '', session, greeter, user });
-  assert.equal(rule('local', false, 'remote'), 'local', 'a local session of its own decides; the user\'s others are not read');
+  const rule = (session: (typeof SESSION_STATES)[number], greeter: boolean, user: UserState): Locality =>
+    classifyLocality({ rhost: '', session, greeter, user });
+  assert.equal(rule('local', false, 'remote'), 'local', "a local session of its own decides; the user's others are not read");
   assert.equal(rule('remote', true, 'local'), 'remote-session');
   // A desktop terminal (a user unit, no session) of a user sitting at the seat, logged in nowhere else.
   assert.equal(rule('none', false, 'local'), 'local');
@@ -126,7 +130,7 @@ test('the rule: any rhost is remote, localhost included; no session is remote un
   }
 });
 
-test('a session\'s kind: remote by flag, by any remote host, or as a seatless login; seat-active only in front of a seat', () => {
+test("a session's kind: remote by flag, by any remote host, or as a seatless login; seat-active only in front of a seat", () => {
   const kindOf = (name: keyof typeof SESSION_FILES): SessionKind | null => {
     const f = sessionFacts(SESSION_FILES[name]);
     return f === null ? null : sessionKind(f);
@@ -189,7 +193,7 @@ const SESSIONS: LogindTree['sessions'] = {
   e2: 'badActive',
 };
 
-test('the user\'s sessions on a fake /run/systemd/users and sessions', () => {
+test("the user's sessions on a fake /run/systemd/users and sessions", () => {
   const root = writeLogindTree({ users: Object.fromEntries(USER_CASES.map(([uid, ids]) => [uid, ids])), sessions: SESSIONS });
   try {
     const paths = treePaths(root);
@@ -217,11 +221,14 @@ test('the real uid of /proc/PID/status, not the effective one (a set-uid sudo)',
   assert.equal(realUidFromStatus('Uid:\t4294967295\t0\t0\t0\n'), null);
 });
 
-test('C (libsystemd\'s sd-login) and TS read the same fake logind tree the same way', { skip: pamSkipReason() ?? logindNamespaceSkip() ?? false }, () => {
+test("C (libsystemd's sd-login) and TS read the same fake logind tree the same way", { skip: pamSkipReason() ?? logindNamespaceSkip() ?? false }, () => {
   buildModule();
   const root = writeLogindTree({ users: Object.fromEntries(USER_CASES.map(([uid, ids]) => [uid, ids])), sessions: SESSIONS });
   try {
-    const out = askC(USER_CASES.map(([uid]) => `lookup\t${uid}`), inLogindTree(root));
+    const out = askC(
+      USER_CASES.map(([uid]) => `lookup\t${uid}`),
+      inLogindTree(root),
+    );
     // fg-policy is a child of this process, in the same cgroup: its own session is what the TS lookup finds here.
     const own = sessionOfPid(process.pid);
     USER_CASES.forEach(([uid, , want], i) => {
@@ -303,7 +310,7 @@ test('who may ask for whom, and who may reset a counter', () => {
   assert.equal(mayReset(1000), false);
 });
 
-test('doctor\'s PAM file check names what disagrees with the policy', () => {
+test("doctor's PAM file check names what disagrees with the policy", () => {
   const cfg = defaultConfig();
   const line = (opts = '') => `auth sufficient pam_facegate.so${opts}\n@include common-auth\n`;
   const acct = 'account optional pam_facegate.so\n';
@@ -312,7 +319,10 @@ test('doctor\'s PAM file check names what disagrees with the policy', () => {
   assert.deepEqual(pamServiceProblems('sudo', '# auth sufficient pam_facegate.so\n', cfg), [], 'a commented line is not a use');
   assert.match(pamServiceProblems('sshd', line() + acct, cfg).join('\n'), /sshd: not enabled in \[services\]/);
   assert.match(pamServiceProblems('sudo', line(' greeter') + acct, cfg).join('\n'), /sudo: the PAM line says greeter but \[local\] greeters does not list it/);
-  assert.match(pamServiceProblems('gdm-password', line() + acct, cfg).join('\n'), /gdm-password: listed in \[local\] greeters but its PAM line lacks the greeter option/);
+  assert.match(
+    pamServiceProblems('gdm-password', line() + acct, cfg).join('\n'),
+    /gdm-password: listed in \[local\] greeters but its PAM line lacks the greeter option/,
+  );
   assert.match(pamServiceProblems('sudo', line(), cfg).join('\n'), /no "account optional pam_facegate.so" line/);
 });
 

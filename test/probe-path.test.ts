@@ -68,7 +68,12 @@ const noModels = !fs.existsSync(path.join(modelsDir(), 'manifest.json')) && `mod
 test('the daemon (and facegate test) and eval (and calibration) make the same probe from the same image', { skip: noModels }, async () => {
   const image = await decodeFile(realFaces(1)[0]!.file);
   const engine = await VisionEngine.load({ intraOpThreads: 1 });
-  const pipeline = await FacePipeline.load({ embedders: [DEFAULT_EVAL.model], landmarker: DEFAULT_EVAL.landmarker, flipTTA: DEFAULT_EVAL.flip, intraOpThreads: 1 });
+  const pipeline = await FacePipeline.load({
+    embedders: [DEFAULT_EVAL.model],
+    landmarker: DEFAULT_EVAL.landmarker,
+    flipTTA: DEFAULT_EVAL.flip,
+    intraOpThreads: 1,
+  });
   try {
     const [found] = await engine.detect(image);
     assert.ok(found, 'the daemon found no face');

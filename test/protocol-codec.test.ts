@@ -80,13 +80,14 @@ test('a reset encodes to its exact bytes; ok only pairs with reset, locked-out o
   assert.equal(code('type=answer\nresult=deny\nreason=locked-out\n'), 'bad-value');
   assert.equal(code('type=answer\nresult=unavailable\nreason=locked-out\n'), 'ok');
   assert.throws(() => encodeReset({ user: 'a\nuser=root', service: 'sudo' }), ProtocolError);
-  assert.throws(() => decodeRequest(f), (e: unknown) => e instanceof ProtocolError && e.code === 'unexpected-type');
+  assert.throws(
+    () => decodeRequest(f),
+    (e: unknown) => e instanceof ProtocolError && e.code === 'unexpected-type',
+  );
 });
 
 test('field order is free after type, values may contain = and multi-byte UTF-8', () => {
-  const m = decodePayload(
-    Buffer.from('type=request\ndeadline_ms=1\nrhost=h=x\ntty=\nservice=gdm-password\nuser=zoë\n', 'utf8'),
-  );
+  const m = decodePayload(Buffer.from('type=request\ndeadline_ms=1\nrhost=h=x\ntty=\nservice=gdm-password\nuser=zoë\n', 'utf8'));
   assert.deepEqual(m, { type: 'request', user: 'zoë', service: 'gdm-password', tty: '', rhost: 'h=x', deadlineMs: 1 });
   assert.equal(decodeFrame(encodeRequest({ ...req, user: 'é'.repeat(128) })).type, 'request'); // 256 bytes
   rejects(() => encodeRequest({ ...req, user: `${'é'.repeat(128)}x` }), 'bad-value'); // 257 bytes
@@ -177,7 +178,10 @@ test('FrameReader reassembles frames split anywhere and several per chunk', () =
     const got = [];
     for (let i = 0; i < all.length; i += split) got.push(...r.push(all.subarray(i, i + split)));
     r.end();
-    assert.deepEqual(got, frames.map((f) => decodeFrame(f)));
+    assert.deepEqual(
+      got,
+      frames.map((f) => decodeFrame(f)),
+    );
     assert.equal(r.pending, 0);
   }
 });

@@ -84,11 +84,21 @@ function mutate(src: Buffer, rand: () => number): Buffer {
     const at = Math.floor(rand() * (b.length + 1));
     const byte = rand() < 0.5 ? interesting[Math.floor(rand() * interesting.length)]! : Math.floor(rand() * 256);
     switch (Math.floor(rand() * 5)) {
-      case 0: b[at] = byte; break;
-      case 1: b.splice(at, 0, byte); break;
-      case 2: b.splice(at, 1 + Math.floor(rand() * 8)); break;
-      case 3: b.length = at; break;
-      default: b.splice(at, 0, ...b.slice(Math.floor(rand() * b.length), Math.floor(rand() * b.length))); break;
+      case 0:
+        b[at] = byte;
+        break;
+      case 1:
+        b.splice(at, 0, byte);
+        break;
+      case 2:
+        b.splice(at, 1 + Math.floor(rand() * 8));
+        break;
+      case 3:
+        b.length = at;
+        break;
+      default:
+        b.splice(at, 0, ...b.slice(Math.floor(rand() * b.length), Math.floor(rand() * b.length)));
+        break;
     }
   }
   return Buffer.from(b.map((x) => x & 0xff));

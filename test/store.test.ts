@@ -40,7 +40,15 @@ test('adds, lists and removes faces; vectors round-trip exactly', () => {
   try {
     const va = Float32Array.from([0.25, -1.5, Math.PI, 1e-7]);
     const vb = Float32Array.from([1, 2, 3]);
-    const f1 = store.addFace('alice', 'glasses', [{ ...A, vector: va }, { ...B, vector: vb }], { uid: 1000 });
+    const f1 = store.addFace(
+      'alice',
+      'glasses',
+      [
+        { ...A, vector: va },
+        { ...B, vector: vb },
+      ],
+      { uid: 1000 },
+    );
     const f2 = store.addFace('alice', 'default', [{ ...A, vector: va }], { uid: 1000 });
     store.addFace('bob', 'default', [{ ...A, vector: vb.subarray(0, 2) }], { uid: 1001 });
     assert.deepEqual(f1.models, [A, B]);
@@ -48,7 +56,13 @@ test('adds, lists and removes faces; vectors round-trip exactly', () => {
       { user: 'alice', faces: 2, templates: 3 },
       { user: 'bob', faces: 1, templates: 1 },
     ]);
-    assert.deepEqual(store.listFaces('alice').map((f) => [f.id, f.label]), [[f1.id, 'glasses'], [f2.id, 'default']]);
+    assert.deepEqual(
+      store.listFaces('alice').map((f) => [f.id, f.label]),
+      [
+        [f1.id, 'glasses'],
+        [f2.id, 'default'],
+      ],
+    );
     const got = store.templatesFor('alice', [A, B]);
     assert.deepEqual(got.byModel.get('model-a'), [va, va]);
     assert.deepEqual(got.byModel.get('model-b'), [vb]);
@@ -61,7 +75,10 @@ test('adds, lists and removes faces; vectors round-trip exactly', () => {
     assert.equal(store.templateCount('alice'), 1);
     assert.equal(store.removeUser('alice'), 1);
     assert.equal(store.templateCount('alice'), 0);
-    assert.deepEqual(store.listUsers().map((u) => u.user), ['bob']);
+    assert.deepEqual(
+      store.listUsers().map((u) => u.user),
+      ['bob'],
+    );
     assert.equal(store.removeFace('bob', store.listFaces('bob')[0]!.id), true);
     assert.deepEqual(store.listUsers(), []);
   } finally {
@@ -186,7 +203,10 @@ test('migrates a schema-1 database: templates kept, lockout table added, users b
       const gone = store.templatesFor('gone', [A], { uid: 1001 });
       assert.equal(gone.byModel.size, 0);
       assert.equal(gone.otherAccount, 1);
-      assert.deepEqual(store.listFaces('alice').map((f) => [f.uid, f.camera]), [[1000, null]]);
+      assert.deepEqual(
+        store.listFaces('alice').map((f) => [f.uid, f.camera]),
+        [[1000, null]],
+      );
       // The lockout table (schema 2) came along on the way.
       assert.equal(store.lockout.begin('alice', { attempts: 1, seconds: 60 }).locked, false);
     } finally {
@@ -211,7 +231,10 @@ test('faces are bound to the uid: another uid under the same name sees none, and
     assert.deepEqual([other.byModel.size, other.otherAccount], [0, 1]);
     // The account was deleted and the name given to uid 1005, which enrols: the old face is gone for good.
     store.addFace('alice', 'new', [{ ...A, vector: Float32Array.from([0, 1]) }], { uid: 1005 });
-    assert.deepEqual(store.listFaces('alice').map((f) => [f.label, f.uid]), [['new', 1005]]);
+    assert.deepEqual(
+      store.listFaces('alice').map((f) => [f.label, f.uid]),
+      [['new', 1005]],
+    );
     assert.equal(store.templatesFor('alice', [A], { uid: 1000 }).byModel.size, 0);
   } finally {
     store.close();
@@ -227,7 +250,10 @@ test('faces remember their camera; a lookup for another camera leaves them out, 
     store.addFace('alice', 'ir', [{ ...A, vector: Float32Array.from([1, 0]) }], { uid: 1000, camera: ir });
     assert.deepEqual(store.listFaces('alice')[0]!.camera, ir);
     assert.equal(store.templatesFor('alice', [A], { uid: 1000, camera: { ...ir } }).byModel.size, 1);
-    const loop = store.templatesFor('alice', [A], { uid: 1000, camera: { driver: 'v4l2 loopback', card: 'Integrated IR Camera', bus: 'platform:v4l2loopback-000' } });
+    const loop = store.templatesFor('alice', [A], {
+      uid: 1000,
+      camera: { driver: 'v4l2 loopback', card: 'Integrated IR Camera', bus: 'platform:v4l2loopback-000' },
+    });
     assert.deepEqual([loop.byModel.size, loop.otherCamera], [0, 1]);
     const swapped = store.templatesFor('alice', [A], { uid: 1000, camera: { ...ir, serial: '0002' } });
     assert.equal(swapped.otherCamera, 1, 'same model, another serial number');
@@ -238,7 +264,9 @@ test('faces remember their camera; a lookup for another camera leaves them out, 
   }
 });
 
-test('root writing into a directory another user owns hands the database to that user; symlinks are refused', { skip: process.getuid?.() !== 0 && 'needs root' }, () => {
+test('root writing into a directory another user owns hands the database to that user; symlinks are refused', {
+  skip: process.getuid?.() !== 0 && 'needs root',
+}, () => {
   const dir = tmp();
   try {
     const state = path.join(dir, 'state');

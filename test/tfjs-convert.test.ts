@@ -40,16 +40,18 @@ test('weights decode float32, float16, uint8/uint16 affine and int32 back to bac
   o = buf.writeUInt16LE(0, o);
   o = buf.writeUInt16LE(2, o);
   buf.writeInt32LE(-7, o);
-  const manifest = [{
-    paths: ['a.bin'],
-    weights: [
-      { name: 'f32', shape: [2], dtype: 'float32' as const },
-      { name: 'f16', shape: [2], dtype: 'float32' as const, quantization: { dtype: 'float16' as const } },
-      { name: 'u8', shape: [3], dtype: 'float32' as const, quantization: { dtype: 'uint8' as const, scale: 0.5, min: -1 } },
-      { name: 'u16', shape: [2], dtype: 'int32' as const, quantization: { dtype: 'uint16' as const, scale: 1.5, min: 1 } },
-      { name: 'i32', shape: [], dtype: 'int32' as const },
-    ],
-  }];
+  const manifest = [
+    {
+      paths: ['a.bin'],
+      weights: [
+        { name: 'f32', shape: [2], dtype: 'float32' as const },
+        { name: 'f16', shape: [2], dtype: 'float32' as const, quantization: { dtype: 'float16' as const } },
+        { name: 'u8', shape: [3], dtype: 'float32' as const, quantization: { dtype: 'uint8' as const, scale: 0.5, min: -1 } },
+        { name: 'u16', shape: [2], dtype: 'int32' as const, quantization: { dtype: 'uint16' as const, scale: 1.5, min: 1 } },
+        { name: 'i32', shape: [], dtype: 'int32' as const },
+      ],
+    },
+  ];
   const w = decodeWeights(manifest, () => buf);
   assert.deepEqual(Array.from(w.get('f32')!.data), [1.5, -3]);
   assert.deepEqual(Array.from(w.get('f16')!.data), [1, -2]);
@@ -132,24 +134,65 @@ function tinyModel(): { json: string; bin: Uint8Array } {
   scalar('hi', 0.3);
   scalar('lo', -0.2);
   const nodes = [
-    { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '8' }, { size: '9' }, { size: '3' }] } } } },
+    {
+      name: 'x',
+      op: 'Placeholder',
+      attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '8' }, { size: '9' }, { size: '3' }] } } },
+    },
     ...weights.map((w) => ({ name: w.name, op: 'Const', attr: { dtype: { type: w.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' } } })),
-    { name: 'c1', op: '_FusedConv2D', input: ['x', 'w1', 'b1', 'alpha'], attr: { strides: list(1, 2, 2, 1), padding: { s: enc('SAME') }, data_format: { s: enc('NHWC') }, dilations: list(1, 1, 1, 1), fused_ops: { list: { s: [enc('BiasAdd'), enc('Prelu')] } }, num_args: { i: '2' } } },
-    { name: 'd1', op: 'DepthwiseConv2dNative', input: ['c1', 'dw'], attr: { strides: list(1, 2, 2, 1), padding: { s: enc('SAME') }, data_format: { s: enc('NHWC') }, dilations: list(1, 1, 1, 1) } },
+    {
+      name: 'c1',
+      op: '_FusedConv2D',
+      input: ['x', 'w1', 'b1', 'alpha'],
+      attr: {
+        strides: list(1, 2, 2, 1),
+        padding: { s: enc('SAME') },
+        data_format: { s: enc('NHWC') },
+        dilations: list(1, 1, 1, 1),
+        fused_ops: { list: { s: [enc('BiasAdd'), enc('Prelu')] } },
+        num_args: { i: '2' },
+      },
+    },
+    {
+      name: 'd1',
+      op: 'DepthwiseConv2dNative',
+      input: ['c1', 'dw'],
+      attr: { strides: list(1, 2, 2, 1), padding: { s: enc('SAME') }, data_format: { s: enc('NHWC') }, dilations: list(1, 1, 1, 1) },
+    },
     { name: 'm1', op: 'Mul', input: ['d1', 'scale'], attr: {} },
     { name: 'r6', op: 'Relu6', input: ['m1'], attr: {} },
-    { name: 'mp', op: 'MaxPool', input: ['r6'], attr: { ksize: list(1, 3, 3, 1), strides: list(1, 2, 2, 1), padding: { s: enc('SAME') }, data_format: { s: enc('NHWC') } } },
+    {
+      name: 'mp',
+      op: 'MaxPool',
+      input: ['r6'],
+      attr: { ksize: list(1, 3, 3, 1), strides: list(1, 2, 2, 1), padding: { s: enc('SAME') }, data_format: { s: enc('NHWC') } },
+    },
     // Spatial and channel padding (as facemesh's channel_padding). Not before a MaxPool: ORT's optimiser folds
     // a zero Pad into the pool's pads and then rejects pads >= kernel.
     { name: 'p1', op: 'Pad', input: ['mp', 'pads'], attr: {} },
-    { name: 'c2', op: 'Conv2D', input: ['p1', 'w2'], attr: { strides: list(1, 1, 1, 1), padding: { s: enc('VALID') }, data_format: { s: enc('NHWC') }, dilations: list(1, 1, 1, 1) } },
+    {
+      name: 'c2',
+      op: 'Conv2D',
+      input: ['p1', 'w2'],
+      attr: { strides: list(1, 1, 1, 1), padding: { s: enc('VALID') }, data_format: { s: enc('NHWC') }, dilations: list(1, 1, 1, 1) },
+    },
     // ReLU6-style clamp as TF exports it (Minimum then Maximum by scalars): becomes one Clip.
     { name: 'mn', op: 'Minimum', input: ['c2', 'hi'], attr: {} },
     { name: 'mx', op: 'Maximum', input: ['lo', 'mn'], attr: {} },
-    { name: 'ap', op: 'AvgPool', input: ['mx'], attr: { ksize: list(1, 2, 2, 1), strides: list(1, 1, 1, 1), padding: { s: enc('SAME') }, data_format: { s: enc('NHWC') } } },
+    {
+      name: 'ap',
+      op: 'AvgPool',
+      input: ['mx'],
+      attr: { ksize: list(1, 2, 2, 1), strides: list(1, 1, 1, 1), padding: { s: enc('SAME') }, data_format: { s: enc('NHWC') } },
+    },
     { name: 'mean', op: 'Mean', input: ['ap', 'axes'], attr: { keep_dims: { b: false } } },
     { name: 'flat', op: 'Reshape', input: ['ap', 'shape'], attr: {} },
-    { name: 'fc1', op: '_FusedMatMul', input: ['flat', 'fc', 'fcb'], attr: { fused_ops: { list: { s: [enc('BiasAdd')] } }, num_args: { i: '1' }, transpose_a: { b: false }, transpose_b: { b: false } } },
+    {
+      name: 'fc1',
+      op: '_FusedMatMul',
+      input: ['flat', 'fc', 'fcb'],
+      attr: { fused_ops: { list: { s: [enc('BiasAdd')] } }, num_args: { i: '1' }, transpose_a: { b: false }, transpose_b: { b: false } },
+    },
     { name: 'sm', op: 'Softmax', input: ['fc1'], attr: {} },
   ];
   const doc = {
@@ -166,7 +209,10 @@ test('a small graph with asymmetric SAME padding converts and matches TensorFlow
   const read = (): Uint8Array => bin;
   const res = convertTfjsGraph(json, read);
   // SAME with stride 2 on even sizes pads only the end; check the emitted pads rather than trusting auto_pad.
-  assert.deepEqual(res.outputs.map((o) => o.name), ['probs', 'pooled', 'map']);
+  assert.deepEqual(
+    res.outputs.map((o) => o.name),
+    ['probs', 'pooled', 'map'],
+  );
   const session = await LoadedModel.fromBytes('t', res.onnx);
   const ref = await loadReference(json, read);
   const n = 8 * 9 * 3;
@@ -175,7 +221,11 @@ test('a small graph with asymmetric SAME padding converts and matches TensorFlow
     const shape = [batch, 8, 9, 3];
     const [probs, pooled, map] = await runReference(ref, x, shape, ['sm', 'mean', 'ap']);
     const out = await session.run({ x: { data: x, dims: shape } });
-    for (const [k, r] of [['probs', probs], ['pooled', pooled], ['map', map]] as const) {
+    for (const [k, r] of [
+      ['probs', probs],
+      ['pooled', pooled],
+      ['map', map],
+    ] as const) {
       const o = out[k]?.data as Float32Array;
       assert.equal(o.length, (r as Float32Array).length, k);
       for (let i = 0; i < o.length; i++) assert.ok(Math.abs((o[i] as number) - ((r as Float32Array)[i] as number)) < 1e-5, `${k}[${i}] batch ${batch}`);
@@ -228,7 +278,19 @@ function layoutModel(): { json: string; bin: Uint8Array } {
     { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, ...dims } },
     ...weights.map((w) => ({ name: w.name, op: 'Const', attr: { dtype: { type: w.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' } } })),
     { name: 'rs', op: 'ResizeBilinear', input: ['x', 'size'], attr: { align_corners: { b: false }, half_pixel_centers: { b: true } } },
-    { name: 'dw', op: 'FusedDepthwiseConv2dNative', input: ['rs', 'dwf', 'dwb'], attr: { strides: list(1, 2, 2, 1), padding: { s: enc('SAME') }, ...nhwc, dilations: list(1, 1, 1, 1), fused_ops: { list: { s: [enc('BiasAdd'), enc('Relu6')] } }, num_args: { i: '1' } } },
+    {
+      name: 'dw',
+      op: 'FusedDepthwiseConv2dNative',
+      input: ['rs', 'dwf', 'dwb'],
+      attr: {
+        strides: list(1, 2, 2, 1),
+        padding: { s: enc('SAME') },
+        ...nhwc,
+        dilations: list(1, 1, 1, 1),
+        fused_ops: { list: { s: [enc('BiasAdd'), enc('Relu6')] } },
+        num_args: { i: '1' },
+      },
+    },
     { name: 'th', op: 'Tanh', input: ['dw'], attr: {} },
     { name: 'cc', op: 'ConcatV2', input: ['dw', 'th', 'axis'], attr: { N: { i: '2' } } },
     { name: 'ba', op: 'BiasAdd', input: ['cc', 'b8'], attr: nhwc },
@@ -236,7 +298,12 @@ function layoutModel(): { json: string; bin: Uint8Array } {
     { name: 'mk', op: 'Mean', input: ['lr', 'hw'], attr: { keep_dims: { b: true } } },
     { name: 'sub', op: 'Sub', input: ['lr', 'mk'], attr: {} },
     { name: 'sq', op: 'Square', input: ['sub'], attr: {} },
-    { name: 'ss', op: 'StridedSlice', input: ['sq', 'begin', 'end', 'strides'], attr: { begin_mask: { i: '1' }, end_mask: { i: '1' }, ellipsis_mask: { i: '0' }, new_axis_mask: { i: '0' }, shrink_axis_mask: { i: '0' } } },
+    {
+      name: 'ss',
+      op: 'StridedSlice',
+      input: ['sq', 'begin', 'end', 'strides'],
+      attr: { begin_mask: { i: '1' }, end_mask: { i: '1' }, ellipsis_mask: { i: '0' }, new_axis_mask: { i: '0' }, shrink_axis_mask: { i: '0' } },
+    },
     { name: 'tr', op: 'Transpose', input: ['ss', 'perm'], attr: {} },
     { name: 'ad', op: 'AddV2', input: ['tr', 'eps'], attr: {} },
     { name: 'rq', op: 'Rsqrt', input: ['ad'], attr: {} },
@@ -286,11 +353,15 @@ test('bad model.json and unsupported ops fail with clear messages', () => {
   assert.throws(() => parseModelJson('{"modelTopology":{"node":[]},"weightsManifest":[]}'), /node is empty/);
   assert.throws(() => parseModelJson('{"modelTopology":{"node":[{"name":"a"}]},"weightsManifest":[]}'), /\.op must be a non-empty string/);
   assert.throws(
-    () => parseModelJson('{"modelTopology":{"node":[{"name":"a","op":"Const"}]},"weightsManifest":[{"paths":["x"],"weights":[{"name":"a","shape":[1],"dtype":"string"}]}]}'),
+    () =>
+      parseModelJson(
+        '{"modelTopology":{"node":[{"name":"a","op":"Const"}]},"weightsManifest":[{"paths":["x"],"weights":[{"name":"a","shape":[1],"dtype":"string"}]}]}',
+      ),
     /dtype "string" is not supported/,
   );
   const placeholder = { name: 'x', op: 'Placeholder', attr: { shape: { shape: { dim: [{ size: '1' }, { size: '2' }, { size: '2' }, { size: '1' }] } } } };
-  const doc = (node: object): string => JSON.stringify({ modelTopology: { node: [placeholder, node] }, weightsManifest: [], signature: { outputs: { y: { name: 'y' } } } });
+  const doc = (node: object): string =>
+    JSON.stringify({ modelTopology: { node: [placeholder, node] }, weightsManifest: [], signature: { outputs: { y: { name: 'y' } } } });
   assert.throws(() => convertTfjsGraph(doc({ name: 'y', op: 'Atan2', input: ['x', 'x'] }), none), /op Atan2 \(node y\) is not supported/);
   assert.throws(() => convertTfjsGraph(doc({ name: 'y', op: 'Relu', input: ['nope'] }), none), /missing node nope/);
 });

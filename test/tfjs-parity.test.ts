@@ -32,7 +32,6 @@ const read = (p: string): Uint8Array => {
   return d;
 };
 
-
 /** Pixel scale Human feeds each model: faceres wants 0..255, the rest 0..1. */
 const SCALE: Record<HumanModel, number> = { faceres: 1, antispoof: 1 / 255, liveness: 1 / 255, facemesh: 1 / 255, iris: 1 / 255 };
 
@@ -139,7 +138,9 @@ for (const model of HUMAN_MODELS) {
 
 const faceresBuilt = fs.existsSync(path.join(modelsDir(), 'human-faceres.onnx'));
 
-test('faceres embedder: descriptor matches TensorFlow.js; grey chips work; bad chips are refused', { skip: !faceresBuilt && 'models/human-faceres.onnx not built: run npm run build:models' }, async () => {
+test('faceres embedder: descriptor matches TensorFlow.js; grey chips work; bad chips are refused', {
+  skip: !faceresBuilt && 'models/human-faceres.onnx not built: run npm run build:models',
+}, async () => {
   const emb = await FaceresEmbedder.load({ intraOpThreads: 1 });
   const reference = await loadReference(read('faceres.json'), read);
   try {

@@ -50,7 +50,10 @@ const SETTINGS: VerifySettings = {
  * Plays `levels` (then repeats the last one) on a fake clock that advances one frame period per frame, with a
  * 4 s deadline. Returns the outcome, the frames looked at and the fake time the answer came at.
  */
-async function run(levels: number[], settings: Partial<VerifySettings> = {}): Promise<{ result: string; reason: string; frames: number; atMs: number; embedded: number }> {
+async function run(
+  levels: number[],
+  settings: Partial<VerifySettings> = {},
+): Promise<{ result: string; reason: string; frames: number; atMs: number; embedded: number }> {
   let clock = 0;
   let i = 0;
   const engine = new ScriptedEngine();

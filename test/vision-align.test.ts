@@ -1,15 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  applyAffine,
-  chipToImage,
-  dlibMeanPoint,
-  estimateSimilarity,
-  flipHorizontal,
-  invertAffine,
-  warpAffine,
-  type Affine,
-} from '../src/vision/align.js';
+import { applyAffine, chipToImage, dlibMeanPoint, estimateSimilarity, flipHorizontal, invertAffine, warpAffine, type Affine } from '../src/vision/align.js';
 import { axisCoeffs, LetterboxResizer } from '../src/vision/resize.js';
 import { laplacianVariance, roughPose } from '../src/vision/quality.js';
 import type { Point, RawImage } from '../src/vision/types.js';
@@ -43,13 +34,29 @@ test('least-squares similarity recovers a known transform exactly from clean poi
     { x: -4, y: 8 },
     { x: 6, y: -9 },
   ];
-  const got = estimateSimilarity(from, from.map((p) => applyAffine(m, p)));
+  const got = estimateSimilarity(
+    from,
+    from.map((p) => applyAffine(m, p)),
+  );
   for (const k of ['a', 'b', 'c', 'd', 'tx', 'ty'] as const) close(got[k], m[k], 1e-9, k);
   const inv = invertAffine(got);
   const p = applyAffine(inv, applyAffine(got, { x: 3, y: 4 }));
   close(p.x, 3, 1e-9, 'x');
   close(p.y, 4, 1e-9, 'y');
-  assert.throws(() => estimateSimilarity([{ x: 1, y: 1 }, { x: 1, y: 1 }], [{ x: 0, y: 0 }, { x: 1, y: 1 }]), /coincide/);
+  assert.throws(
+    () =>
+      estimateSimilarity(
+        [
+          { x: 1, y: 1 },
+          { x: 1, y: 1 },
+        ],
+        [
+          { x: 0, y: 0 },
+          { x: 1, y: 1 },
+        ],
+      ),
+    /coincide/,
+  );
 });
 
 test('with noisy points the fit beats any perturbed transform (least squares)', () => {

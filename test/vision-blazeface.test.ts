@@ -56,7 +56,7 @@ test('no face in blank or noise images', { skip: noModels }, async () => {
 
 /** Eyes level-ish and above nose above mouth, all inside the box, subject's right eye on the image left. */
 function assertPlausible(f: Detection, img: RawImage, what: string): void {
-  const [re, le, nose, mouth] = f.keypoints as [typeof f.keypoints[0], typeof f.keypoints[0], typeof f.keypoints[0], typeof f.keypoints[0]];
+  const [re, le, nose, mouth] = f.keypoints as [(typeof f.keypoints)[0], (typeof f.keypoints)[0], (typeof f.keypoints)[0], (typeof f.keypoints)[0]];
   const b = f.box;
   for (const p of [re, le, nose, mouth]) {
     assert.ok(p.x > b.x && p.x < b.x + b.width && p.y > b.y && p.y < b.y + b.height, `${what}: keypoint outside box`);
@@ -74,9 +74,17 @@ function contains(f: Detection, x: number, y: number): boolean {
 }
 
 function sample(dir: string, perPerson: number, people: number): string[] {
-  const ids = fs.readdirSync(dir).filter((n) => fs.statSync(path.join(dir, n)).isDirectory()).sort().slice(0, people);
+  const ids = fs
+    .readdirSync(dir)
+    .filter((n) => fs.statSync(path.join(dir, n)).isDirectory())
+    .sort()
+    .slice(0, people);
   return ids.flatMap((id) =>
-    fs.readdirSync(path.join(dir, id)).sort().slice(0, perPerson).map((f) => path.join(dir, id, f)),
+    fs
+      .readdirSync(path.join(dir, id))
+      .sort()
+      .slice(0, perPerson)
+      .map((f) => path.join(dir, id, f)),
   );
 }
 

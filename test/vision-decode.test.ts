@@ -52,7 +52,11 @@ test('malformed PNM files are refused with a clear error, never a crash', () => 
     ['ASCII sample above maxval', enc('P2 1 1 3\n4\n'), /exceeds maxval/],
   ];
   for (const [what, bytes, re] of bad) {
-    assert.throws(() => decodePnm(bytes), (err: unknown) => err instanceof ImageDecodeError && re.test(err.message), what);
+    assert.throws(
+      () => decodePnm(bytes),
+      (err: unknown) => err instanceof ImageDecodeError && re.test(err.message),
+      what,
+    );
   }
 });
 
@@ -61,17 +65,24 @@ test('decodeImage routes PGM to our parser and refuses garbage', async () => {
   assert.deepEqual([...img.data], [7]);
   await assert.rejects(decodeImage(new Uint8Array(0)), ImageDecodeError);
   await assert.rejects(decodeImage(enc('not an image at all')), ImageDecodeError);
-  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer();
   await assert.rejects(decodeImage(png.subarray(0, 40)), ImageDecodeError);
 });
 
 test('grey PNG stays grey, RGBA drops alpha, EXIF orientation is applied', async () => {
-  const grey = await sharp(Buffer.from([0, 64, 128, 255]), { raw: { width: 2, height: 2, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  const grey = await sharp(Buffer.from([0, 64, 128, 255]), { raw: { width: 2, height: 2, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
   const g = await decodeImage(grey);
   assert.equal(g.channels, 1);
   assert.deepEqual([...g.data], [0, 64, 128, 255]);
 
-  const rgba = await sharp(Buffer.from([255, 0, 0, 10, 0, 255, 0, 200]), { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+  const rgba = await sharp(Buffer.from([255, 0, 0, 10, 0, 255, 0, 200]), { raw: { width: 2, height: 1, channels: 4 } })
+    .png()
+    .toBuffer();
   const c = await decodeImage(rgba);
   assert.equal(c.channels, 3);
   assert.deepEqual([...c.data], [255, 0, 0, 0, 255, 0]);
@@ -79,7 +90,10 @@ test('grey PNG stays grey, RGBA drops alpha, EXIF orientation is applied', async
   // A 4×2 landscape image tagged "rotate 90° clockwise" must come out 2×4 portrait.
   const px = Buffer.alloc(4 * 2 * 3, 0);
   px.fill(255, 0, 3); // top-left pixel white
-  const jpeg = await sharp(px, { raw: { width: 4, height: 2, channels: 3 } }).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+  const jpeg = await sharp(px, { raw: { width: 4, height: 2, channels: 3 } })
+    .jpeg({ quality: 100 })
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
   const r = await decodeImage(jpeg);
   assert.equal(r.width, 2);
   assert.equal(r.height, 4);

@@ -35,7 +35,13 @@ function people(dir: string, n: number): string[][] {
     .filter((d) => fs.statSync(path.join(dir, d)).isDirectory())
     .sort()
     .slice(0, n)
-    .map((d) => fs.readdirSync(path.join(dir, d)).sort().slice(0, 3).map((f) => path.join(dir, d, f)));
+    .map((d) =>
+      fs
+        .readdirSync(path.join(dir, d))
+        .sort()
+        .slice(0, 3)
+        .map((f) => path.join(dir, d, f)),
+    );
 }
 
 test('unknown embedders and landmarkers are refused with a clear error', { skip: noDetector }, async () => {
@@ -102,7 +108,11 @@ test('a face pasted into a 640×480 grey frame (IR camera) is found where it was
   try {
     const [real] = realFaces(1);
     // lfw-dev's 250×250 photo, or the 250×250 around the fixture frame's face (detected at 254,162 size 177).
-    const face = toGrey(real!.centred ? await decodeFile(real!.file) : await decodeEncoded(await sharp(real!.file).extract({ left: 217, top: 126, width: 250, height: 250 }).png().toBuffer()));
+    const face = toGrey(
+      real!.centred
+        ? await decodeFile(real!.file)
+        : await decodeEncoded(await sharp(real!.file).extract({ left: 217, top: 126, width: 250, height: 250 }).png().toBuffer()),
+    );
     const frame = new Uint8Array(640 * 480).fill(40);
     const ox = 300;
     const oy = 150;

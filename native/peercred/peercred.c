@@ -36,10 +36,8 @@ static napi_value get_peer_cred(napi_env env, napi_callback_info info) {
   }
   if (len != sizeof cred) return throw_error(env, "EIO", "SO_PEERCRED returned a short structure");
   napi_value out, pid, uid, gid;
-  if (napi_create_object(env, &out) != napi_ok ||
-      napi_create_int32(env, cred.pid, &pid) != napi_ok ||
-      napi_create_uint32(env, cred.uid, &uid) != napi_ok ||
-      napi_create_uint32(env, cred.gid, &gid) != napi_ok ||
+  if (napi_create_object(env, &out) != napi_ok || napi_create_int32(env, cred.pid, &pid) != napi_ok ||
+      napi_create_uint32(env, cred.uid, &uid) != napi_ok || napi_create_uint32(env, cred.gid, &gid) != napi_ok ||
       napi_set_named_property(env, out, "pid", pid) != napi_ok ||
       napi_set_named_property(env, out, "uid", uid) != napi_ok ||
       napi_set_named_property(env, out, "gid", gid) != napi_ok) {
@@ -87,7 +85,8 @@ static napi_value user_name(napi_env env, napi_callback_info info) {
 }
 
 // getpwuid_r / getpwnam_r with a growing buffer. Returns 0 and sets *found, or an errno.
-static int lookup_pw(int by_name, uint32_t uid, const char *name, char *name_out, size_t name_cap, uint32_t *uid_out, int *found) {
+static int lookup_pw(int by_name, uint32_t uid, const char *name, char *name_out, size_t name_cap, uint32_t *uid_out,
+                     int *found) {
   long size = sysconf(_SC_GETPW_R_SIZE_MAX);
   if (size < 1024) size = 1024;
   *found = 0;
@@ -95,7 +94,8 @@ static int lookup_pw(int by_name, uint32_t uid, const char *name, char *name_out
     char *buf = malloc((size_t)size);
     if (buf == NULL) return ENOMEM;
     struct passwd pw, *result = NULL;
-    int rc = by_name ? getpwnam_r(name, &pw, buf, (size_t)size, &result) : getpwuid_r((uid_t)uid, &pw, buf, (size_t)size, &result);
+    int rc = by_name ? getpwnam_r(name, &pw, buf, (size_t)size, &result)
+                     : getpwuid_r((uid_t)uid, &pw, buf, (size_t)size, &result);
     if (rc == ERANGE && size < (1L << 20)) {
       free(buf);
       size *= 2;
@@ -132,7 +132,8 @@ static napi_value uid_of_name(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   char name[NAME_CAP];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || !read_name_arg(env, argv[0], name, sizeof name)) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      !read_name_arg(env, argv[0], name, sizeof name)) {
     return throw_error(env, "EINVAL", "uidOfName(name): expected a non-empty string");
   }
   char got[NAME_CAP];
@@ -141,7 +142,8 @@ static napi_value uid_of_name(napi_env env, napi_callback_info info) {
   int rc = lookup_pw(1, 0, name, got, sizeof got, &uid, &found);
   if (rc != 0) return throw_error(env, "EIO", strerror(rc));
   napi_value out;
-  if ((found ? napi_create_uint32(env, uid, &out) : napi_get_null(env, &out)) != napi_ok) return throw_error(env, "EIO", "uidOfName: cannot build result");
+  if ((found ? napi_create_uint32(env, uid, &out) : napi_get_null(env, &out)) != napi_ok)
+    return throw_error(env, "EIO", "uidOfName: cannot build result");
   return out;
 }
 
@@ -173,10 +175,14 @@ static void lookup_complete(napi_env env, napi_status status, void *data) {
     napi_reject_deferred(env, j->deferred, err);
   } else {
     napi_status st;
-    if (!j->found) st = napi_get_null(env, &out);
-    else if (j->by_name) st = napi_create_uint32(env, j->result_uid, &out);
-    else st = napi_create_string_utf8(env, j->result_name, NAPI_AUTO_LENGTH, &out);
-    if (st == napi_ok) napi_resolve_deferred(env, j->deferred, out);
+    if (!j->found)
+      st = napi_get_null(env, &out);
+    else if (j->by_name)
+      st = napi_create_uint32(env, j->result_uid, &out);
+    else
+      st = napi_create_string_utf8(env, j->result_name, NAPI_AUTO_LENGTH, &out);
+    if (st == napi_ok)
+      napi_resolve_deferred(env, j->deferred, out);
     else {
       napi_value msg, err;
       napi_create_string_utf8(env, "cannot build result", NAPI_AUTO_LENGTH, &msg);
@@ -208,7 +214,8 @@ static napi_value user_name_async(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   uint32_t uid = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_get_value_uint32(env, argv[0], &uid) != napi_ok) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      napi_get_value_uint32(env, argv[0], &uid) != napi_ok) {
     return throw_error(env, "EINVAL", "userNameAsync(uid): uid must be a non-negative integer");
   }
   struct lookup_job *j = calloc(1, sizeof *j);
@@ -223,7 +230,8 @@ static napi_value uid_of_name_async(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   struct lookup_job *j = calloc(1, sizeof *j);
   if (j == NULL) return throw_error(env, "ENOMEM", "out of memory");
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || !read_name_arg(env, argv[0], j->name, sizeof j->name)) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+      !read_name_arg(env, argv[0], j->name, sizeof j->name)) {
     free(j);
     return throw_error(env, "EINVAL", "uidOfNameAsync(name): expected a non-empty string");
   }

@@ -51,20 +51,34 @@ static int xioctl(int fd, unsigned long req, void *arg) {
 
 static const char *errno_code(int e) {
   switch (e) {
-    case ENOENT: return "ENOENT";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EBUSY: return "EBUSY";
-    case ENODEV: return "ENODEV";
-    case ENXIO: return "ENXIO";
-    case EINVAL: return "EINVAL";
-    case ENOTTY: return "ENOTTY";
-    case ENOMEM: return "ENOMEM";
-    case EAGAIN: return "EAGAIN";
-    case EIO: return "EIO";
-    case ERANGE: return "ERANGE";
-    case ENOSPC: return "ENOSPC";
-    default: return "EIO";
+  case ENOENT:
+    return "ENOENT";
+  case EACCES:
+    return "EACCES";
+  case EPERM:
+    return "EPERM";
+  case EBUSY:
+    return "EBUSY";
+  case ENODEV:
+    return "ENODEV";
+  case ENXIO:
+    return "ENXIO";
+  case EINVAL:
+    return "EINVAL";
+  case ENOTTY:
+    return "ENOTTY";
+  case ENOMEM:
+    return "ENOMEM";
+  case EAGAIN:
+    return "EAGAIN";
+  case EIO:
+    return "EIO";
+  case ERANGE:
+    return "ERANGE";
+  case ENOSPC:
+    return "ENOSPC";
+  default:
+    return "EIO";
   }
 }
 
@@ -81,9 +95,9 @@ static napi_value throw_msg(napi_env env, const char *code, const char *msg) {
   return NULL;
 }
 
-#define NAPI_OK(call)                                                                   \
-  do {                                                                                  \
-    if ((call) != napi_ok) return throw_msg(env, "EIO", "v4l2 addon: N-API call failed"); \
+#define NAPI_OK(call)                                                                                                  \
+  do {                                                                                                                 \
+    if ((call) != napi_ok) return throw_msg(env, "EIO", "v4l2 addon: N-API call failed");                              \
   } while (0)
 
 static int set_u32(napi_env env, napi_value obj, const char *key, uint32_t v) {
@@ -174,9 +188,7 @@ static camera *get_camera(napi_env env, napi_callback_info info, size_t *argc, n
   return c;
 }
 
-static int arg_u32(napi_env env, napi_value v, uint32_t *out) {
-  return napi_get_value_uint32(env, v, out) == napi_ok;
-}
+static int arg_u32(napi_env env, napi_value v, uint32_t *out) { return napi_get_value_uint32(env, v, out) == napi_ok; }
 
 static int arg_fourcc(napi_env env, napi_value v, uint32_t *out) {
   char s[8];
@@ -228,7 +240,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   c->wake_fd = wake_fd;
   memcpy(c->path, path, len + 1);
   napi_value handle;
-  if (napi_create_object(env, &handle) != napi_ok || napi_wrap(env, handle, c, finalize_camera, NULL, NULL) != napi_ok) {
+  if (napi_create_object(env, &handle) != napi_ok ||
+      napi_wrap(env, handle, c, finalize_camera, NULL, NULL) != napi_ok) {
     close_camera(c);
     free(c);
     return throw_msg(env, "EIO", "open: cannot create handle");
@@ -277,7 +290,8 @@ static napi_value js_enum_formats(napi_env env, napi_callback_info info) {
     fourcc_str(d.pixelformat, fcc);
     napi_value o;
     NAPI_OK(napi_create_object(env, &o));
-    if (!set_str(env, o, "fourcc", fcc, 4) || !set_str(env, o, "description", (const char *)d.description, sizeof d.description) ||
+    if (!set_str(env, o, "fourcc", fcc, 4) ||
+        !set_str(env, o, "description", (const char *)d.description, sizeof d.description) ||
         !set_u32(env, o, "flags", d.flags)) {
       return throw_msg(env, "EIO", "enumFormats: cannot build result");
     }
@@ -318,8 +332,10 @@ static napi_value js_enum_frame_sizes(napi_env env, napi_callback_info info) {
       napi_value o;
       NAPI_OK(napi_create_object(env, &o));
       if (!set_u32(env, o, "minWidth", s.stepwise.min_width) || !set_u32(env, o, "maxWidth", s.stepwise.max_width) ||
-          !set_u32(env, o, "stepWidth", s.stepwise.step_width) || !set_u32(env, o, "minHeight", s.stepwise.min_height) ||
-          !set_u32(env, o, "maxHeight", s.stepwise.max_height) || !set_u32(env, o, "stepHeight", s.stepwise.step_height)) {
+          !set_u32(env, o, "stepWidth", s.stepwise.step_width) ||
+          !set_u32(env, o, "minHeight", s.stepwise.min_height) ||
+          !set_u32(env, o, "maxHeight", s.stepwise.max_height) ||
+          !set_u32(env, o, "stepHeight", s.stepwise.step_height)) {
         return throw_msg(env, "EIO", "enumFrameSizes: cannot build result");
       }
       NAPI_OK(napi_set_named_property(env, out, "stepwise", o));
@@ -461,10 +477,11 @@ static napi_value js_uvc_xu_query(napi_env env, napi_callback_info info) {
   uint32_t unit, selector, query;
   void *data = NULL;
   size_t len = 0;
-  if (argc < 5 || !arg_u32(env, argv[1], &unit) || !arg_u32(env, argv[2], &selector) || !arg_u32(env, argv[3], &query) ||
-      napi_get_buffer_info(env, argv[4], &data, &len) != napi_ok || unit > 255 || selector > 255 || query > 255 ||
-      len == 0 || len > 65535) {
-    return throw_msg(env, "EINVAL", "uvcXuQuery(h, unit 0..255, selector 0..255, query, data: Buffer of 1..65535 bytes)");
+  if (argc < 5 || !arg_u32(env, argv[1], &unit) || !arg_u32(env, argv[2], &selector) ||
+      !arg_u32(env, argv[3], &query) || napi_get_buffer_info(env, argv[4], &data, &len) != napi_ok || unit > 255 ||
+      selector > 255 || query > 255 || len == 0 || len > 65535) {
+    return throw_msg(env, "EINVAL",
+                     "uvcXuQuery(h, unit 0..255, selector 0..255, query, data: Buffer of 1..65535 bytes)");
   }
   struct uvc_xu_control_query q;
   memset(&q, 0, sizeof q);
@@ -602,7 +619,8 @@ static void read_execute(napi_env env, void *data) {
     }
     if (fds[1].revents & POLLIN) {
       uint64_t v;
-      if (read(c->wake_fd, &v, sizeof v) < 0) { /* already drained: nothing to do */ }
+      if (read(c->wake_fd, &v, sizeof v) < 0) { /* already drained: nothing to do */
+      }
       r->status = READ_WOKEN;
       return;
     }
@@ -684,8 +702,10 @@ static void read_complete(napi_env env, napi_status status, void *data) {
       set_f64(env, result, "timestampUs", r->timestamp_us);
     }
   }
-  if (reject) napi_reject_deferred(env, r->deferred, result);
-  else napi_resolve_deferred(env, r->deferred, result);
+  if (reject)
+    napi_reject_deferred(env, r->deferred, result);
+  else
+    napi_resolve_deferred(env, r->deferred, result);
   napi_delete_reference(env, r->handle_ref);
   napi_delete_reference(env, r->dest_ref);
   napi_delete_async_work(env, r->work);
@@ -745,7 +765,8 @@ static napi_value js_wake(napi_env env, napi_callback_info info) {
   if (!c) return NULL;
   if (c->wake_fd >= 0) {
     uint64_t one = 1;
-    if (write(c->wake_fd, &one, sizeof one) < 0) { /* counter saturated: a wake is already pending */ }
+    if (write(c->wake_fd, &one, sizeof one) < 0) { /* counter saturated: a wake is already pending */
+    }
   }
   napi_value out;
   NAPI_OK(napi_get_undefined(env, &out));

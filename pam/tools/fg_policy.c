@@ -67,8 +67,8 @@ static int classify(char *rest)
 		return -1;
 	}
 	/* A NUL inside rhost cannot come from PAM; the C string ends there, as the module would see it. */
-	printf("%s\n", fg_locality_name(fg_classify(rhost, (enum fg_session)s, strcmp(greeter, "1") == 0,
-							(enum fg_user)u)));
+	printf("%s\n",
+	       fg_locality_name(fg_classify(rhost, (enum fg_session)s, strcmp(greeter, "1") == 0, (enum fg_user)u)));
 	free(rhost);
 	return 0;
 }

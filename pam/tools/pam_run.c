@@ -39,15 +39,24 @@ static const char *code_name(int c)
 {
 	static char buf[32];
 	switch (c) {
-	case PAM_SUCCESS: return "PAM_SUCCESS";
-	case PAM_AUTH_ERR: return "PAM_AUTH_ERR";
-	case PAM_AUTHINFO_UNAVAIL: return "PAM_AUTHINFO_UNAVAIL";
-	case PAM_IGNORE: return "PAM_IGNORE";
-	case PAM_PERM_DENIED: return "PAM_PERM_DENIED";
-	case PAM_USER_UNKNOWN: return "PAM_USER_UNKNOWN";
-	case PAM_SYSTEM_ERR: return "PAM_SYSTEM_ERR";
-	case PAM_CONV_ERR: return "PAM_CONV_ERR";
-	case PAM_ABORT: return "PAM_ABORT";
+	case PAM_SUCCESS:
+		return "PAM_SUCCESS";
+	case PAM_AUTH_ERR:
+		return "PAM_AUTH_ERR";
+	case PAM_AUTHINFO_UNAVAIL:
+		return "PAM_AUTHINFO_UNAVAIL";
+	case PAM_IGNORE:
+		return "PAM_IGNORE";
+	case PAM_PERM_DENIED:
+		return "PAM_PERM_DENIED";
+	case PAM_USER_UNKNOWN:
+		return "PAM_USER_UNKNOWN";
+	case PAM_SYSTEM_ERR:
+		return "PAM_SYSTEM_ERR";
+	case PAM_CONV_ERR:
+		return "PAM_CONV_ERR";
+	case PAM_ABORT:
+		return "PAM_ABORT";
 	default:
 		snprintf(buf, sizeof buf, "PAM_%d", c);
 		return buf;
@@ -60,13 +69,26 @@ int main(int argc, char **argv)
 	int n = 1, opt, flags = 0;
 	while ((opt = getopt(argc, argv, "c:r:t:n:o:s")) != -1) {
 		switch (opt) {
-		case 'c': confdir = optarg; break;
-		case 'r': rhost = optarg; break;
-		case 't': tty = optarg; break;
-		case 'n': n = atoi(optarg); break;
-		case 'o': op = optarg; break;
-		case 's': flags = PAM_SILENT; break;
-		default: goto usage;
+		case 'c':
+			confdir = optarg;
+			break;
+		case 'r':
+			rhost = optarg;
+			break;
+		case 't':
+			tty = optarg;
+			break;
+		case 'n':
+			n = atoi(optarg);
+			break;
+		case 'o':
+			op = optarg;
+			break;
+		case 's':
+			flags = PAM_SILENT;
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (argc - optind != 2)
@@ -92,8 +114,7 @@ int main(int argc, char **argv)
 				r = pam_authenticate(pamh, flags);
 				if (r == PAM_SUCCESS)
 					r = pam_acct_mgmt(pamh, flags);
-			}
-			else if (strcmp(op, "setcred") == 0)
+			} else if (strcmp(op, "setcred") == 0)
 				r = pam_setcred(pamh, flags | PAM_ESTABLISH_CRED);
 			else if (strcmp(op, "session") == 0)
 				r = pam_open_session(pamh, flags);
@@ -109,7 +130,9 @@ int main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: %s [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|login|setcred|session] [-s] SERVICE USER\n",
+	fprintf(stderr,
+		"usage: %s [-c CONFDIR] [-r RHOST] [-t TTY] [-n N] [-o auth|acct|login|setcred|session] [-s] SERVICE "
+		"USER\n",
 		argv[0]);
 	return 2;
 }

@@ -106,9 +106,7 @@ export class CameraError extends Error {
   }
 }
 
-export type CameraSpec =
-  | { backend: 'v4l2'; device: string; options: OpenOptions }
-  | { backend: 'replay'; dir: string; options: OpenOptions };
+export type CameraSpec = { backend: 'v4l2'; device: string; options: OpenOptions } | { backend: 'replay'; dir: string; options: OpenOptions };
 
 const SPEC_HELP = 'expected v4l2:/dev/videoN, /dev/videoN or replay:DIR (options as ?key=value&...)';
 

@@ -3,7 +3,7 @@
 import type { RawImage } from '../vision/types.js';
 
 function clip(v: number): number {
-  return v < 0 ? 0 : Math.min(v , 255);
+  return v < 0 ? 0 : Math.min(v, 255);
 }
 
 /** Y (limited range) -> full-range grey, also the luma term of the RGB conversion. */

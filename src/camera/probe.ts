@@ -67,7 +67,9 @@ export function probeCamera(device: string): CameraProbe {
     h = addon.open(device);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    throw new CameraError(code === 'ENOENT' ? 'NOT_FOUND' : code === 'EACCES' || code === 'EPERM' ? 'ACCESS' : 'IO', `${device}: ${(err as Error).message}`, { cause: err });
+    throw new CameraError(code === 'ENOENT' ? 'NOT_FOUND' : code === 'EACCES' || code === 'EPERM' ? 'ACCESS' : 'IO', `${device}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     const cap = addon.querycap(h);

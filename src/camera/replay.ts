@@ -116,19 +116,22 @@ class ReplayCamera implements Camera {
     const inFlight = this.pending.get(index);
     if (inFlight) return inFlight;
     const file = this.files[index]!;
-    const p = fs.readFile(file).then(decodeImage).then(
-      (img) => {
-        const out = toOutput(img, this.opts.output);
-        if (!this.closed) this.remember(index, out);
-        return out;
-      },
-      (err: unknown) => {
-        if (this.closed) return null; // a prefetch that outlived close(): nobody wants to hear about it
-        this.bad.add(index);
-        this.opts.onWarning(`replay: skipping ${path.basename(file)}: ${err instanceof Error ? err.message : String(err)}`);
-        return null;
-      },
-    );
+    const p = fs
+      .readFile(file)
+      .then(decodeImage)
+      .then(
+        (img) => {
+          const out = toOutput(img, this.opts.output);
+          if (!this.closed) this.remember(index, out);
+          return out;
+        },
+        (err: unknown) => {
+          if (this.closed) return null; // a prefetch that outlived close(): nobody wants to hear about it
+          this.bad.add(index);
+          this.opts.onWarning(`replay: skipping ${path.basename(file)}: ${err instanceof Error ? err.message : String(err)}`);
+          return null;
+        },
+      );
     this.pending.set(index, p);
     void p.finally(() => this.pending.delete(index));
     return p;
@@ -224,12 +227,7 @@ export async function openReplay(spec: string, dir: string, opts: OpenOptions): 
   const files = await listReplayFiles(dir);
   const fps = opts.fps ?? DEFAULT_FPS;
   if (!Number.isFinite(fps) || fps < 0) throw new CameraError('BAD_SPEC', `replay: fps must be >= 0, got ${fps}`);
-  const cam = new ReplayCamera(
-    spec,
-    dir,
-    files,
-    { fps, loop: opts.loop ?? true, output: opts.output ?? 'auto', onWarning: opts.onWarning ?? (() => {}) },
-  );
+  const cam = new ReplayCamera(spec, dir, files, { fps, loop: opts.loop ?? true, output: opts.output ?? 'auto', onWarning: opts.onWarning ?? (() => {}) });
   await cam.prime();
   return cam;
 }

@@ -74,8 +74,20 @@ export const UVC_SET_CUR = 0x01;
 export const UVC_GET_LEN = 0x85;
 
 const METHODS = [
-  'open', 'querycap', 'enumFormats', 'enumFrameSizes', 'setFormat', 'setFps', 'queryControl', 'getControl',
-  'setControl', 'uvcXuQuery', 'start', 'read', 'wake', 'close',
+  'open',
+  'querycap',
+  'enumFormats',
+  'enumFrameSizes',
+  'setFormat',
+  'setFps',
+  'queryControl',
+  'getControl',
+  'setControl',
+  'uvcXuQuery',
+  'start',
+  'read',
+  'wake',
+  'close',
 ] as const;
 
 export function addonPath(): string {

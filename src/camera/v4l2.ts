@@ -159,8 +159,7 @@ class V4l2Camera implements Camera {
         if (r.status === 'timeout') {
           throw new CameraError('TIMEOUT', `v4l2: ${this.info.source} gave no frame within ${this.frameTimeoutMs} ms`);
         }
-        const timestampMs =
-          r.flags & V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC ? r.timestampUs / 1000 - monotonicToPerf : performance.now();
+        const timestampMs = r.flags & V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC ? r.timestampUs / 1000 - monotonicToPerf : performance.now();
         if (this.firstSequence < 0) this.firstSequence = r.sequence;
         let image: Frame['image'];
         try {
@@ -255,7 +254,10 @@ export async function openV4l2(spec: string, device: string, opts: OpenOptions):
   try {
     const cap = addon.querycap(h);
     if (!(cap.deviceCaps & V4L2_CAP_VIDEO_CAPTURE)) {
-      throw new CameraError('NOT_CAPTURE', `v4l2: ${device} (${cap.card}) is not a video capture device; cameras often expose a metadata node too, try another /dev/videoN`);
+      throw new CameraError(
+        'NOT_CAPTURE',
+        `v4l2: ${device} (${cap.card}) is not a video capture device; cameras often expose a metadata node too, try another /dev/videoN`,
+      );
     }
     if (!(cap.deviceCaps & V4L2_CAP_STREAMING)) {
       throw new CameraError('NO_STREAMING', `v4l2: ${device} (${cap.card}, driver ${cap.driver}) does not support streaming I/O, which facegate needs`);

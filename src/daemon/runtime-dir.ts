@@ -16,6 +16,8 @@ export function checkPrivateDir(dir: string, uid: number = process.getuid?.() ??
   if (!st.isDirectory()) throw new Error(`socket directory ${dir} is not a directory`);
   if (st.uid !== 0 && st.uid !== uid) throw new Error(`socket directory ${dir} is owned by uid ${st.uid}, not root or the daemon's user (uid ${uid})`);
   if ((st.mode & 0o022) !== 0) {
-    throw new Error(`socket directory ${dir} is writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o7777).toString(8)}); it must be 0755 or tighter`);
+    throw new Error(
+      `socket directory ${dir} is writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o7777).toString(8)}); it must be 0755 or tighter`,
+    );
   }
 }

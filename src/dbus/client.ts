@@ -22,7 +22,14 @@ export interface DbusVerifyOutcome {
  */
 export async function verifyOverDbus(bus: dbus.MessageBus, user: string, timeoutMs: number): Promise<DbusVerifyOutcome> {
   const ownerReply = await bus.call(
-    new Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetNameOwner', signature: 's', body: [BUS_NAME] }),
+    new Message({
+      destination: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'GetNameOwner',
+      signature: 's',
+      body: [BUS_NAME],
+    }),
   );
   const owner: unknown = ownerReply?.body[0];
   if (typeof owner !== 'string') throw new Error(`${BUS_NAME} has no owner`);

@@ -44,7 +44,11 @@ export function packageVersion(): string {
  * Connects to the bus, exports the facegate object and owns org.facegate.Daemon. Rejects (and leaves nothing
  * behind) if the bus is unreachable, the name is taken, or the bus policy does not let us own it.
  */
-export async function startDbusService(kind: Exclude<BusKind, 'none'>, deps: Omit<DbusServiceDeps, 'version'> & { version?: string }, opts: StartOptions = {}): Promise<DbusHandle> {
+export async function startDbusService(
+  kind: Exclude<BusKind, 'none'>,
+  deps: Omit<DbusServiceDeps, 'version'> & { version?: string },
+  opts: StartOptions = {},
+): Promise<DbusHandle> {
   const { log } = deps;
   let bus: dbus.MessageBus;
   try {

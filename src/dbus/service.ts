@@ -223,7 +223,10 @@ export class FacegateDbusService {
     return {
       version: new Variant('s', version),
       api_version: new Variant('u', API_VERSION),
-      models: new Variant('a(ss)', models.map((m) => [m.id, m.sha256])),
+      models: new Variant(
+        'a(ss)',
+        models.map((m) => [m.id, m.sha256]),
+      ),
       camera: new Variant('s', config.camera.device),
       camera_open: new Variant('b', camera.isOpen),
       camera_busy: new Variant('b', camera.busy),
@@ -365,7 +368,16 @@ export class FacegateDbusService {
 
   private error(msg: Msg, name: string, text: string): void {
     if (msg.flags & MessageFlag.NO_REPLY_EXPECTED || !msg.sender) return;
-    this.send(new Message({ type: MessageType.ERROR, replySerial: msg.serial as unknown as string, destination: msg.sender, errorName: name, signature: 's', body: [text] }));
+    this.send(
+      new Message({
+        type: MessageType.ERROR,
+        replySerial: msg.serial as unknown as string,
+        destination: msg.sender,
+        errorName: name,
+        signature: 's',
+        body: [text],
+      }),
+    );
   }
 
   /** Signals go to the caller alone (unicast): other users never learn who is verifying or how it went. */

@@ -41,7 +41,10 @@ export function listDataset(root: string): Dataset {
   } catch (err) {
     throw new Error(`cannot read dataset ${root}: ${(err as Error).message}`);
   }
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(byName);
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort(byName);
   const identities: Identity[] = [];
   const images: DatasetImage[] = [];
   for (const name of dirs) {

@@ -1,8 +1,5 @@
 /** What the evaluator needs from the vision pipeline: one image path in, one face's embeddings out. */
-export type EmbedOutcome =
-  | { kind: 'face'; vectors: Readonly<Record<string, Float32Array>> }
-  | { kind: 'noface' }
-  | { kind: 'undecodable'; error: string };
+export type EmbedOutcome = { kind: 'face'; vectors: Readonly<Record<string, Float32Array>> } | { kind: 'noface' } | { kind: 'undecodable'; error: string };
 
 export type EmbedImage = (path: string) => Promise<EmbedOutcome>;
 
@@ -18,10 +15,12 @@ export class EmbeddingCache {
   get(path: string): Promise<EmbedOutcome> {
     let p = this.cache.get(path);
     if (!p) {
-      p = this.embed(path).catch((err: unknown): EmbedOutcome => ({
-        kind: 'undecodable',
-        error: err instanceof Error ? err.message : String(err),
-      }));
+      p = this.embed(path).catch(
+        (err: unknown): EmbedOutcome => ({
+          kind: 'undecodable',
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      );
       this.cache.set(path, p);
     }
     return p;

@@ -144,11 +144,7 @@ export function fuseScores(a: ScoreSets, b: ScoreSets, w: number): ScoreSets {
   return { genuine: f(a.genuine, b.genuine), impostor: f(a.impostor, b.impostor) };
 }
 
-function scoreWith(
-  settings: EvalSettings,
-  outcomes: readonly EmbedOutcome[],
-  protocol: (vec: Vectors) => ScoreSets,
-): ScoreSets {
+function scoreWith(settings: EvalSettings, outcomes: readonly EmbedOutcome[], protocol: (vec: Vectors) => ScoreSets): ScoreSets {
   if (settings.model !== FUSION) return protocol(modelVectors(outcomes, settings.model));
   const [m1, m2] = settings.fusionModels;
   return fuseScores(protocol(modelVectors(outcomes, m1)), protocol(modelVectors(outcomes, m2)), settings.fusionWeight);

@@ -62,9 +62,7 @@ export function parseLfwPairs(text: string, source = 'pairs file'): LfwPairs {
         const row = next();
         const kind = same ? 'matched' : 'mismatched';
         if (!row) {
-          throw new Error(
-            `${source}: ended early: fold ${fold + 1} needs ${perFold} ${kind} pairs, found ${p} (header says ${folds}×${perFold})`,
-          );
+          throw new Error(`${source}: ended early: fold ${fold + 1} needs ${perFold} ${kind} pairs, found ${p} (header says ${folds}×${perFold})`);
         }
         const t = row.tokens;
         if (same) {
@@ -117,12 +115,7 @@ export function lfwImagePath(dir: string, name: string, n: number): string {
  * protocol where the real pairs.txt people are absent. As in LFW, folds are identity-disjoint: each person's
  * pairs (matched and mismatched) fall in one fold. Deterministic for a given seed.
  */
-export function makeLfwPairs(
-  people: readonly { name: string; images: readonly number[] }[],
-  folds: number,
-  perFold: number,
-  seed = 1,
-): string {
+export function makeLfwPairs(people: readonly { name: string; images: readonly number[] }[], folds: number, perFold: number, seed = 1): string {
   let s = seed >>> 0;
   const rand = (n: number): number => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;

@@ -98,7 +98,7 @@ export class LivenessAttempt implements LivenessTrack {
     const c0 = process.cpuUsage();
     this.frames++;
     const landmarks = face.landmarks;
-    if (!landmarks || landmarks.length !== 68) {
+    if (landmarks?.length !== 68) {
       this.breakTrack();
       this.last = { cues: {}, live: false, failed: ['no-landmarks'] };
       return this.last;

@@ -54,7 +54,11 @@ export function subjectsOf(frames: readonly PadFrame[]): string[] {
 /** One model per subject, trained on every other subject. */
 export function losoModels(frames: readonly PadFrame[], features: readonly FrameFeatures[], lambda = PAD_LAMBDA): Map<string, LogisticModel> {
   const models = new Map<string, LogisticModel>();
-  for (const s of subjectsOf(frames)) models.set(s, trainOnFrames(frames, features, (f) => f.subject !== s, lambda));
+  for (const s of subjectsOf(frames))
+    models.set(
+      s,
+      trainOnFrames(frames, features, (f) => f.subject !== s, lambda),
+    );
   return models;
 }
 
@@ -193,4 +197,3 @@ export async function trainPadFolds(datasetDir: string, opts: TrainFoldsOptions 
     },
   };
 }
-

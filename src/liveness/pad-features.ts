@@ -112,15 +112,15 @@ export function colourPlanes(crop: RawImage, planes: readonly PadPlane[]): Map<P
     if (Y) Y[i] = (19595 * r + 38470 * g + 7471 * b + 32768) >> 16;
     if (Cb) {
       const v = (-11059 * r - 21709 * g + 32768 * b + 8421376) >> 16;
-      Cb[i] = Math.min(v , 255);
+      Cb[i] = Math.min(v, 255);
     }
     if (Cr) {
       const v = (32768 * r - 27439 * g - 5329 * b + 8421376) >> 16;
-      Cr[i] = Math.min(v , 255);
+      Cr[i] = Math.min(v, 255);
     }
     if (H || S || V) {
-      const max = r > g ? (Math.max(r , b)) : Math.max(g , b);
-      const min = r < g ? (Math.min(r , b)) : Math.min(g , b);
+      const max = r > g ? Math.max(r, b) : Math.max(g, b);
+      const min = r < g ? Math.min(r, b) : Math.min(g, b);
       const delta = max - min;
       if (V) V[i] = max;
       if (S) S[i] = max === 0 ? 0 : ((255 * delta + (max >> 1)) / max) | 0;

@@ -103,9 +103,15 @@ export class PadModel {
     }
     const digest = sha256(bytes);
     if (digest !== cal.model_sha256) {
-      throw new Error(`PAD model ${file} (sha256 ${digest.slice(0, 12)}…) is not the model calibration/pad.json was made for (${cal.model_sha256.slice(0, 12)}…); retrain with "npm run train:pad"`);
+      throw new Error(
+        `PAD model ${file} (sha256 ${digest.slice(0, 12)}…) is not the model calibration/pad.json was made for (${cal.model_sha256.slice(0, 12)}…); retrain with "npm run train:pad"`,
+      );
     }
-    return PadModel.fromBytes(bytes, { threshold: cal.threshold, config: cal.features, ...(opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {}) });
+    return PadModel.fromBytes(bytes, {
+      threshold: cal.threshold,
+      config: cal.features,
+      ...(opts.intraOpThreads !== undefined ? { intraOpThreads: opts.intraOpThreads } : {}),
+    });
   }
 
   /** A model from ONNX bytes without a calibration check (cross-validation folds built in memory). */

@@ -6,7 +6,17 @@ import { sha256 } from '../models/build/fetch.js';
 import { equalErrorRate } from '../eval/metrics.js';
 import { logisticToOnnx } from './pad-classifier.js';
 import type { FrameFeatures, PadFrame } from './pad-dataset.js';
-import { losoModels, losoScores, PAD_LAMBDA, padFrameMetrics, subjectsOf, thresholdAtBpcer, trainOnFrames, type PadFrameFigures, type ScoredFrame } from './pad-eval.js';
+import {
+  losoModels,
+  losoScores,
+  PAD_LAMBDA,
+  padFrameMetrics,
+  subjectsOf,
+  thresholdAtBpcer,
+  trainOnFrames,
+  type PadFrameFigures,
+  type ScoredFrame,
+} from './pad-eval.js';
 import type { PadFeatureConfig } from './pad-features.js';
 import { PAD_MODEL_ID, PAD_RULE, type PadCalibration, type PadFoldFigures } from './pad-model.js';
 

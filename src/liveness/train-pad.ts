@@ -59,12 +59,15 @@ async function main(): Promise<void> {
   const pct = (v: number | null): string => (v === null ? '   -' : `${(100 * v).toFixed(1).padStart(5)} %`);
   process.stdout.write(`LOSO folds (threshold ${c.threshold.toFixed(4)}, per frame):\n  subject  live attack  BPCER    APCER    EER\n`);
   for (const f of c.loso.folds) {
-    process.stdout.write(`  ${f.subject.padEnd(7)} ${String(f.live).padStart(5)} ${String(f.attack).padStart(6)}  ${pct(f.bpcer)}  ${pct(f.apcer)}  ${pct(f.eer)}\n`);
+    process.stdout.write(
+      `  ${f.subject.padEnd(7)} ${String(f.live).padStart(5)} ${String(f.attack).padStart(6)}  ${pct(f.bpcer)}  ${pct(f.apcer)}  ${pct(f.eer)}\n`,
+    );
   }
   const fr = c.loso.frames;
   process.stdout.write(
-    `pooled: BPCER ${pct(fr.bpcer)}, APCER ${Object.entries(fr.apcer).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}, EER ${pct(fr.eer)}, ` +
-      `APCER at BPCER 1 % ${pct(fr.apcer_at_bpcer['0.01'])}, at 5 % ${pct(fr.apcer_at_bpcer['0.05'])}\n`,
+    `pooled: BPCER ${pct(fr.bpcer)}, APCER ${Object.entries(fr.apcer)
+      .map(([k, v]) => `${k} ${pct(v)}`)
+      .join(', ')}, EER ${pct(fr.eer)}, ` + `APCER at BPCER 1 % ${pct(fr.apcer_at_bpcer['0.01'])}, at 5 % ${pct(fr.apcer_at_bpcer['0.05'])}\n`,
   );
   process.stdout.write(`wrote ${modelOut} (${artifacts.onnx.length} bytes, sha256 ${c.model_sha256}) and ${calOut}\n`);
 }

@@ -34,9 +34,7 @@ export function checkAttemptRule(rule: AttemptRule): AttemptRule {
 }
 
 export function describeRule(rule: AttemptRule): string {
-  return rule.kind === 'best-mean'
-    ? `mean of the best ${rule.frames} frame scores > threshold`
-    : `${rule.frames} frame scores > threshold`;
+  return rule.kind === 'best-mean' ? `mean of the best ${rule.frames} frame scores > threshold` : `${rule.frames} frame scores > threshold`;
 }
 
 /**

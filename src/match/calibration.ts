@@ -126,11 +126,7 @@ export function loadCalibration(modelId: string, dir = calibrationDir()): Calibr
  * is used; a FAR below the lowest calibrated one is refused, since nothing measured vouches for it. If
  * `modelSha256` is given it must match the model the table was made with.
  */
-export function thresholdFor(
-  modelId: string,
-  far = 1e-4,
-  opts: { dir?: string; modelSha256?: string } = {},
-): number {
+export function thresholdFor(modelId: string, far = 1e-4, opts: { dir?: string; modelSha256?: string } = {}): number {
   const table = loadCalibration(modelId, opts.dir);
   if (opts.modelSha256 && table.model_sha256 && opts.modelSha256 !== table.model_sha256) {
     throw new Error(`calibration for "${modelId}" was made with another model file (${table.model_sha256.slice(0, 12)}…); recalibrate`);
@@ -207,7 +203,9 @@ export function mergeCalibration(
       throw new Error('calibration file was made with another model file; write a new file');
     }
     if (existing.attempt_rule && attemptRule && JSON.stringify(existing.attempt_rule) !== JSON.stringify(attemptRule)) {
-      throw new Error(`calibration file was made for attempt rule ${JSON.stringify(existing.attempt_rule)}, this run uses ${JSON.stringify(attemptRule)}; write a new file`);
+      throw new Error(
+        `calibration file was made for attempt rule ${JSON.stringify(existing.attempt_rule)}, this run uses ${JSON.stringify(attemptRule)}; write a new file`,
+      );
     }
   }
   const sources = { ...(existing?.sources ?? {}), [name]: source };
@@ -248,9 +246,7 @@ export function combineThresholds(sources: readonly CalibrationSource[]): Record
   for (const far of CALIBRATION_FARS) {
     const k = farKey(far);
     if (!sources.some((s) => typeof s.thresholds[k] === 'number')) continue;
-    const ts = sources
-      .flatMap((s) => [floorAt(s.thresholds, far), floorAt(s.pairs_thresholds, far)])
-      .filter((t): t is number => typeof t === 'number');
+    const ts = sources.flatMap((s) => [floorAt(s.thresholds, far), floorAt(s.pairs_thresholds, far)]).filter((t): t is number => typeof t === 'number');
     thresholds[k] = Math.max(...ts);
   }
   return thresholds;

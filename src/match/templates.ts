@@ -83,11 +83,7 @@ export class TemplateSet {
  * Score a unit-length probe against a user's unit-length templates. Build a TemplateSet once and call its
  * `score` when matching the same user repeatedly.
  */
-export function matchScore(
-  probe: Float32Array,
-  templates: readonly Float32Array[] | TemplateSet,
-  opts: AggregationOptions = DEFAULT_AGGREGATION,
-): number {
+export function matchScore(probe: Float32Array, templates: readonly Float32Array[] | TemplateSet, opts: AggregationOptions = DEFAULT_AGGREGATION): number {
   const set = templates instanceof TemplateSet ? templates : new TemplateSet(templates);
   return set.score(probe, opts);
 }

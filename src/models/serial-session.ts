@@ -10,7 +10,10 @@ export class SerialSession {
   private closed = false;
 
   /** `what` names the wrapper in errors, e.g. "faceres embedder". */
-  constructor(readonly model: LoadedModel, private readonly what: string) {}
+  constructor(
+    readonly model: LoadedModel,
+    private readonly what: string,
+  ) {}
 
   serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);

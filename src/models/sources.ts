@@ -56,9 +56,15 @@ export const FACEAPI_PKG: SourcePackage = {
   via: 'installed',
   license: 'MIT',
   files: {
-    'recognition.manifest': { path: 'model/face_recognition_model-weights_manifest.json', sha256: 'cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b' },
+    'recognition.manifest': {
+      path: 'model/face_recognition_model-weights_manifest.json',
+      sha256: 'cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b',
+    },
     'recognition.bin': { path: 'model/face_recognition_model.bin', sha256: 'b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589' },
-    'landmark68.manifest': { path: 'model/face_landmark_68_model-weights_manifest.json', sha256: 'ca4886639f86e99b39fed0c155f81b63317225773bd9616716e887b0153389c9' },
+    'landmark68.manifest': {
+      path: 'model/face_landmark_68_model-weights_manifest.json',
+      sha256: 'ca4886639f86e99b39fed0c155f81b63317225773bd9616716e887b0153389c9',
+    },
     'landmark68.bin': { path: 'model/face_landmark_68_model.bin', sha256: '4611ef65c87d836d03d684b30eec4d195d8b219fa1dd58fc58945831c6b9299b' },
   },
 };

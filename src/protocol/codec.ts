@@ -255,5 +255,3 @@ export function encodeAnswer<R extends Result>(result: R, reason: ReasonFor<R>):
     ['reason', reason],
   ]);
 }
-
-

@@ -1,13 +1,5 @@
 /** Progress events the daemon may send before its answer (docs/protocol.md, "event"). */
-export const EVENT_CODES = [
-  'queued',
-  'looking',
-  'no-face',
-  'too-dark',
-  'too-far',
-  'blurry',
-  'retry',
-] as const;
+export const EVENT_CODES = ['queued', 'looking', 'no-face', 'too-dark', 'too-far', 'blurry', 'retry'] as const;
 export type EventCode = (typeof EVENT_CODES)[number];
 
 export const RESULTS = ['allow', 'deny', 'unavailable', 'ok'] as const;

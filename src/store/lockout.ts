@@ -57,7 +57,9 @@ export class LockoutTable {
       if (r && now - r.updated >= s.seconds * 1000) r = undefined;
       if (r && r.failures >= s.attempts) return { locked: true, until: r.updated + s.seconds * 1000 };
       this.db
-        .prepare('INSERT INTO lockout(user, failures, updated) VALUES (?, ?, ?) ON CONFLICT(user) DO UPDATE SET failures = excluded.failures, updated = excluded.updated')
+        .prepare(
+          'INSERT INTO lockout(user, failures, updated) VALUES (?, ?, ?) ON CONFLICT(user) DO UPDATE SET failures = excluded.failures, updated = excluded.updated',
+        )
         .run(user, (r?.failures ?? 0) + 1, now);
       return { locked: false, token: { user, at: now, previous: r ? r.updated : null } };
     });

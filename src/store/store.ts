@@ -198,7 +198,9 @@ export class TemplateStore {
       }
       this.db.prepare('INSERT OR IGNORE INTO users(name, uid, created) VALUES (?, ?, ?)').run(user, owner.uid, now);
       const userId = (this.db.prepare('SELECT id FROM users WHERE name = ?').get(user) as { id: number }).id;
-      const faceId = Number(this.db.prepare('INSERT INTO faces(user_id, label, created, camera) VALUES (?, ?, ?, ?)').run(userId, label, now, camera).lastInsertRowid);
+      const faceId = Number(
+        this.db.prepare('INSERT INTO faces(user_id, label, created, camera) VALUES (?, ?, ?, ?)').run(userId, label, now, camera).lastInsertRowid,
+      );
       const ins = this.db.prepare('INSERT INTO templates(face_id, model_id, model_sha256, dim, vector) VALUES (?, ?, ?, ?, ?)');
       for (const t of templates) ins.run(faceId, t.id, t.sha256, t.vector.length, vectorToBlob(t.vector));
       return faceId;
@@ -220,9 +222,9 @@ export class TemplateStore {
 
   listFaces(user: string): FaceInfo[] {
     checkUserName(user);
-    const ids = this.db
-      .prepare('SELECT f.id AS id FROM faces f JOIN users u ON u.id = f.user_id WHERE u.name = ? ORDER BY f.id')
-      .all(user) as Array<{ id: number }>;
+    const ids = this.db.prepare('SELECT f.id AS id FROM faces f JOIN users u ON u.id = f.user_id WHERE u.name = ? ORDER BY f.id').all(user) as Array<{
+      id: number;
+    }>;
     return ids.map((r) => this.face(r.id)!);
   }
 
@@ -243,9 +245,7 @@ export class TemplateStore {
   removeFace(user: string, id: number): boolean {
     checkUserName(user);
     const tx = this.db.transaction((): boolean => {
-      const res = this.db
-        .prepare('DELETE FROM faces WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)')
-        .run(id, user);
+      const res = this.db.prepare('DELETE FROM faces WHERE id = ? AND user_id = (SELECT id FROM users WHERE name = ?)').run(id, user);
       this.dropEmptyUser(user);
       return res.changes > 0;
     });
@@ -264,9 +264,7 @@ export class TemplateStore {
   }
 
   private dropEmptyUser(user: string): void {
-    this.db
-      .prepare('DELETE FROM users WHERE name = ? AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.user_id = users.id)')
-      .run(user);
+    this.db.prepare('DELETE FROM users WHERE name = ? AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.user_id = users.id)').run(user);
   }
 
   /** Number of templates the user has, of any model. */
@@ -333,7 +331,10 @@ export class TemplateStore {
 
   /** Every distinct camera recorded at enrolment, with how many faces each (for `facegate doctor`). */
   enrolledCameras(): Array<{ camera: CameraIdentity | null; faces: number }> {
-    const rows = this.db.prepare('SELECT camera, COUNT(*) AS n FROM faces GROUP BY camera ORDER BY camera').all() as Array<{ camera: string | null; n: number }>;
+    const rows = this.db.prepare('SELECT camera, COUNT(*) AS n FROM faces GROUP BY camera ORDER BY camera').all() as Array<{
+      camera: string | null;
+      n: number;
+    }>;
     return rows.map((r) => ({ camera: parseCamera(r.camera), faces: Number(r.n) }));
   }
 

@@ -60,7 +60,7 @@ const ANCHORS = LAYERS.map(blazeFaceAnchors);
 
 function sigmoid(x: number): number {
   // MediaPipe clips raw scores to ±100 before the sigmoid.
-  const c = x < -100 ? -100 : Math.min(x , 100);
+  const c = x < -100 ? -100 : Math.min(x, 100);
   return 1 / (1 + Math.exp(-c));
 }
 
@@ -68,14 +68,7 @@ function sigmoid(x: number): number {
  * Decodes one output layer: box centre and keypoints are offsets from the anchor in input pixels, box size is in
  * input pixels. Appends detections scoring at least minScore.
  */
-export function decodeLayer(
-  scores: Float32Array,
-  boxes: Float32Array,
-  anchors: Float32Array,
-  inputSize: number,
-  minScore: number,
-  out: NormDetection[],
-): void {
+export function decodeLayer(scores: Float32Array, boxes: Float32Array, anchors: Float32Array, inputSize: number, minScore: number, out: NormDetection[]): void {
   const n = anchors.length / 2;
   if (scores.length < n || boxes.length < n * VALUES_PER_ANCHOR) throw new Error('BlazeFace: output shorter than its anchors');
   // Comparing logits avoids an exp per anchor; only survivors get the sigmoid.

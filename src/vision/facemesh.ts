@@ -164,17 +164,74 @@ export class FaceMeshLandmarker implements Landmarker {
  * because iBUG's jaw follows the silhouette while mesh points sit on the surface.
  */
 export const MESH_TO_IBUG68: readonly number[] = [
-  127, 234, 132, 58, 172, 150, 149, 148, 152, 377, 378, 379, 397, 288, 361, 454, 356, // jaw 0-16
-  70, 63, 105, 66, 107, // right brow 17-21 (subject's right)
-  336, 296, 334, 293, 300, // left brow 22-26
-  168, 197, 5, 4, // nose bridge 27-30
-  75, 97, 2, 326, 305, // nostrils 31-35
-  33, 160, 158, 133, 153, 144, // right eye 36-41
-  362, 385, 387, 263, 373, 380, // left eye 42-47
-  61, 39, 37, 0, 267, 269, 291, // upper outer lip 48-54
-  405, 314, 17, 84, 181, // lower outer lip 55-59
-  78, 82, 13, 312, 308, // upper inner lip 60-64
-  317, 14, 87, // lower inner lip 65-67
+  127,
+  234,
+  132,
+  58,
+  172,
+  150,
+  149,
+  148,
+  152,
+  377,
+  378,
+  379,
+  397,
+  288,
+  361,
+  454,
+  356, // jaw 0-16
+  70,
+  63,
+  105,
+  66,
+  107, // right brow 17-21 (subject's right)
+  336,
+  296,
+  334,
+  293,
+  300, // left brow 22-26
+  168,
+  197,
+  5,
+  4, // nose bridge 27-30
+  75,
+  97,
+  2,
+  326,
+  305, // nostrils 31-35
+  33,
+  160,
+  158,
+  133,
+  153,
+  144, // right eye 36-41
+  362,
+  385,
+  387,
+  263,
+  373,
+  380, // left eye 42-47
+  61,
+  39,
+  37,
+  0,
+  267,
+  269,
+  291, // upper outer lip 48-54
+  405,
+  314,
+  17,
+  84,
+  181, // lower outer lip 55-59
+  78,
+  82,
+  13,
+  312,
+  308, // upper inner lip 60-64
+  317,
+  14,
+  87, // lower inner lip 65-67
 ];
 
 /** The 68 iBUG-order points taken from a 468-point mesh. */

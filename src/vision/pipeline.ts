@@ -256,4 +256,3 @@ export class FacePipeline {
     await Promise.allSettled([this.detector.close(), this.landmarker?.close(), ...this.embedders.map((e) => e.close())]);
   }
 }
-

@@ -97,7 +97,12 @@ export function runFakeChild(plan: ChildPlan, env: Record<string, string> = {}):
 
 /** The shim's ioctl log as lines (FAKE_V4L2_LOG). */
 export function readLog(file: string): string[] {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 }
 
 async function childMain(plan: ChildPlan): Promise<void> {

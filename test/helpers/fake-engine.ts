@@ -18,7 +18,9 @@ export class FakeEngine implements FaceEngine {
     this.detected++;
     const b = meanBrightness(image);
     if (b < 50) return [];
-    return [{ box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } }];
+    return [
+      { box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } },
+    ];
   }
   async embed(image: RawImage): Promise<ReadonlyMap<string, Float32Array>> {
     return new Map([[MODEL.id, fakeEmbedding(meanBrightness(image))]]);

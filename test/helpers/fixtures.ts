@@ -19,7 +19,9 @@ export function fullDataset(name: DatasetName): string | null {
 
 /** Skip reason for a test that needs the whole dataset (not just the fixtures), or false when it is there. */
 export function needsFullDataset(name: DatasetName): string | false {
-  return fullDataset(name) ? false : `needs the full ${name} set: ${path.join(datasetsDir(), name)} is absent (see test/fixtures/README.md; set FACEGATE_DATASETS)`;
+  return fullDataset(name)
+    ? false
+    : `needs the full ${name} set: ${path.join(datasetsDir(), name)} is absent (see test/fixtures/README.md; set FACEGATE_DATASETS)`;
 }
 
 /** The full dataset when present, else the fixtures' few images of it (null if the fixtures have none). */
@@ -32,7 +34,13 @@ export function datasetOrFixtures(name: DatasetName): string | null {
 
 /** Image files directly in `dir`, sorted by name (for NUAA that is time order within a sequence). */
 export function imagesIn(dir: string): string[] {
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => IMAGE.test(f)).sort().map((f) => path.join(dir, f)) : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => IMAGE.test(f))
+        .sort()
+        .map((f) => path.join(dir, f))
+    : [];
 }
 
 function nuaa(cls: 'live' | 'print', subject: string, n: number): string[] {
@@ -60,10 +68,14 @@ export function liveScenario(): { enrol: string[]; genuine: string[]; print: str
 export function realFaces(n: number): { name: string; file: string; centred: boolean }[] {
   const lfw = fullDataset('lfw-dev');
   if (lfw) {
-    return fs.readdirSync(lfw).sort().slice(0, n).map((p) => {
-      const file = imagesIn(path.join(lfw, p))[0]!;
-      return { name: path.basename(file), file, centred: true };
-    });
+    return fs
+      .readdirSync(lfw)
+      .sort()
+      .slice(0, n)
+      .map((p) => {
+        const file = imagesIn(path.join(lfw, p))[0]!;
+        return { name: path.basename(file), file, centred: true };
+      });
   }
   const s = liveScenario();
   const pool = [s.enrol[0]!, s.impostor[0]!, s.print[0]!, ...s.genuine, ...s.enrol.slice(1)];

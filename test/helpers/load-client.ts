@@ -13,10 +13,14 @@ async function requests(sock: string, user: string, count: number, deadlineMs: n
     out.push(
       // Waits well past the PAM module's timeout, so an answer that arrives late is told apart from none at all
       // (on a starved machine this process's own timer can fire after the answer is already in its socket).
-      askDaemon(sock, { user, service: 'sudo', tty: '/dev/pts/9', rhost: '', deadlineMs }, {
-        timeoutMs: deadlineMs + LATE_WAIT_MS,
-        onEvent: () => {},
-      }).then(
+      askDaemon(
+        sock,
+        { user, service: 'sudo', tty: '/dev/pts/9', rhost: '', deadlineMs },
+        {
+          timeoutMs: deadlineMs + LATE_WAIT_MS,
+          onEvent: () => {},
+        },
+      ).then(
         (a) => {
           const ms = performance.now() - t0;
           return { outcome: ms <= deadlineMs + PAM_GRACE_MS ? `${a.result}/${a.reason}` : 'late', ms };

@@ -123,7 +123,9 @@ export async function runLoad(opts: LoadOptions = {}): Promise<LoadReport> {
   const firstUid = opts.firstUid ?? 61000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-load-'));
   fs.chmodSync(dir, 0o755);
-  const daemon = spawn(process.execPath, [SERVER_JS, dir, String(firstUid), String(uids), String(opts.verifyTimeout ?? 4)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const daemon = spawn(process.execPath, [SERVER_JS, dir, String(firstUid), String(uids), String(opts.verifyTimeout ?? 4)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let daemonOut = '';
   let daemonErr = '';
   daemon.stderr.on('data', (d: Buffer) => (daemonErr += d.toString()));

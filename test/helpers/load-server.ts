@@ -54,7 +54,10 @@ async function main(): Promise<void> {
     camera,
     log,
     // The load uids have no passwd entries; the names are this test's own (SO_PEERCRED stays real).
-    users: lookupFromSync((uid) => names.get(uid) ?? null, (name) => uidOf.get(name) ?? null),
+    users: lookupFromSync(
+      (uid) => names.get(uid) ?? null,
+      (name) => uidOf.get(name) ?? null,
+    ),
     sessionOf: () => 'local',
   });
   const sock = path.join(dir!, 'facegate.sock');
@@ -65,7 +68,9 @@ async function main(): Promise<void> {
   process.stdout.write(`listening ${sock}\n`);
   process.once('SIGTERM', () => {
     lag.disable();
-    process.stdout.write(`${JSON.stringify({ messages, answers, answer_ms_max: answerMsMax, cpu_ms: Math.round((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000), refused_connections: server.refusedConnections, event_loop_delay_ms_max: Math.round(lag.max / 1e6), counts: server.counts })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ messages, answers, answer_ms_max: answerMsMax, cpu_ms: Math.round((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000), refused_connections: server.refusedConnections, event_loop_delay_ms_max: Math.round(lag.max / 1e6), counts: server.counts })}\n`,
+    );
     void server.close().then(async () => {
       await camera.shutdown();
       store.close();

@@ -242,7 +242,10 @@ export async function timePam(o: PamOptions & { n: number }): Promise<{
       const [code, ms] = l.split(' ');
       return { code: code!, ms: Number(ms) };
     });
-  const info = raw.stderr.split('\n').filter((l) => l.startsWith('info: ')).map((l) => l.slice(6));
+  const info = raw.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('info: '))
+    .map((l) => l.slice(6));
   return { calls, info, raw, elapsedMs };
 }
 
@@ -284,12 +287,14 @@ export async function runPamtester(o: PamOptions & { service: string }): Promise
   // flock(1) serialises pamtester runs across test files (node --test runs files in parallel), which is what
   // pam_wrapper's shared /tmp/pam.X directories need; without flock, callers still must not overlap.
   const argv = [...items, o.service, o.user ?? 'alice', op];
-  const r = hasFlock()
-    ? await run('flock', [path.join(os.tmpdir(), 'facegate-pamtester.lock'), 'pamtester', ...argv], env)
-    : await run('pamtester', argv, env);
+  const r = hasFlock() ? await run('flock', [path.join(os.tmpdir(), 'facegate-pamtester.lock'), 'pamtester', ...argv], env) : await run('pamtester', argv, env);
   fs.rmSync(dir, { recursive: true, force: true });
   const all = `${r.stdout}\n${r.stderr}`;
-  const line = all.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
+  const line =
+    all
+      .split('\n')
+      .reverse()
+      .find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
   const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
   return { code, line, ...r };
 }
@@ -304,7 +309,14 @@ export interface StackRun extends PamtesterRun {
  * root or, with `asUser`, as that user (a lock screen runs PAM as the logged-in user). Serialised like
  * runPamtester; standard input is empty, so a password prompt gets no answer.
  */
-export async function runPamtesterStack(o: { dir: string; service: string; user: string; asUser?: string; rhost?: string; prefix?: string[] }): Promise<StackRun> {
+export async function runPamtesterStack(o: {
+  dir: string;
+  service: string;
+  user: string;
+  asUser?: string;
+  rhost?: string;
+  prefix?: string[];
+}): Promise<StackRun> {
   const env = { ...process.env, LD_PRELOAD: findPamWrapper() ?? 'libpam_wrapper.so', PAM_WRAPPER: '1', PAM_WRAPPER_SERVICE_DIR: o.dir };
   const items = o.rhost !== undefined ? ['-I', `rhost=${o.rhost}`] : [];
   const as = o.asUser ? ['setpriv', `--reuid=${o.asUser}`, `--regid=${o.asUser}`, '--init-groups'] : [];
@@ -324,7 +336,11 @@ export async function runPamtesterStack(o: { dir: string; service: string; user:
     });
   });
   const output = `${r.stdout}\n${r.stderr}`;
-  const line = output.split('\n').reverse().find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
+  const line =
+    output
+      .split('\n')
+      .reverse()
+      .find((l) => /^pamtester: /.test(l) && !/invoking|performing/.test(l)) ?? '';
   const code = STRERROR.find(([text]) => line === `pamtester: ${text}`)?.[1] ?? 'other';
   return { code, line, output, ...r };
 }

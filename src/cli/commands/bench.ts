@@ -140,9 +140,16 @@ async function runBench(opts: BenchCliOptions): Promise<void> {
   let rss = 0;
   const chips: RawImage[] = [];
   let oursEmbedder: TimedSummary | undefined;
-  const main = await runOurs(files, undefined, DEFAULT_EVAL.flip, cropped, () => {
-    rss = rssMb();
-  }, chips);
+  const main = await runOurs(
+    files,
+    undefined,
+    DEFAULT_EVAL.flip,
+    cropped,
+    () => {
+      rss = rssMb();
+    },
+    chips,
+  );
   log(`ours (default threads, flip ${DEFAULT_EVAL.flip}): ${main.frame_ms_p50} ms median`);
   const single = await runOurs(files, 1, DEFAULT_EVAL.flip, cropped);
   log(`ours (1 thread): ${single.frame_ms_p50} ms median`);

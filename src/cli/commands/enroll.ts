@@ -50,7 +50,13 @@ export function registerEnroll(program: Command): void {
       // Open the store first: a permission problem should not cost a camera session.
       const store = TemplateStore.open(cfg.daemon.db);
       const engine = await loadEngine(cfg);
-      const camera = new CameraManager(cfg.camera.device, 0, createLogger(() => {}), undefined, (info) => untrustedCamera(info, cfg.camera));
+      const camera = new CameraManager(
+        cfg.camera.device,
+        0,
+        createLogger(() => {}),
+        undefined,
+        (info) => untrustedCamera(info, cfg.camera),
+      );
       const tty = !opts.json && process.stderr.isTTY;
       try {
         say(opts, `Look at the camera (${cfg.camera.device}); turn your head slightly between frames.`);
@@ -80,7 +86,10 @@ export function registerEnroll(program: Command): void {
         }
         const summary = { user, label: opts.label ?? 'default', frames_wanted: wanted, frames_good: res.good, frames_seen: res.seen, skipped: res.skipped };
         if (res.good < wanted) {
-          const reasons = Object.entries(res.skipped).filter(([, n]) => n > 0).map(([k, n]) => `${k}: ${n}`).join(', ');
+          const reasons = Object.entries(res.skipped)
+            .filter(([, n]) => n > 0)
+            .map(([k, n]) => `${k}: ${n}`)
+            .join(', ');
           throw new CliError(`only ${res.good} of ${wanted} good frames in ${cfg.enroll.timeout} s (${reasons || 'no frames'}); nothing stored`);
         }
         const face = store.addFace(user, opts.label ?? 'default', res.templates, { uid, camera: cameraId });

@@ -341,9 +341,13 @@ export function registerEval(program: Command): void {
     .option('--limit <n>', 'same as --identities', positiveInt)
     .option('--per-identity <n>', 'only the first N images of each person', positiveInt)
     .option('--fusion-weight <w>', 'weight of face-api in --model fusion', weight, 0.5)
-    .option('--write-calibration <file>', 'add this dataset\'s unlock thresholds to a calibration table (JSON)')
+    .option('--write-calibration <file>', "add this dataset's unlock thresholds to a calibration table (JSON)")
     .option('--sequences', 'images are video frames named SEQUENCE-FRAME.ext: enrol from one recording, probe with the others')
-    .option('--attempt-frames <n>', `attempt protocol: frames per attempt (default ${defaultAttemptFrames()}: verify.timeout at ${CAMERA_FPS} fps)`, positiveInt)
+    .option(
+      '--attempt-frames <n>',
+      `attempt protocol: frames per attempt (default ${defaultAttemptFrames()}: verify.timeout at ${CAMERA_FPS} fps)`,
+      positiveInt,
+    )
     .action(async (opts: EvalCliOptions) => {
       await runEval(opts);
     });

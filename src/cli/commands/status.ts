@@ -65,10 +65,22 @@ export function registerStatus(program: Command): void {
         users,
         ...(usersError ? { users_error: usersError } : {}),
       };
-      say(opts, `daemon:  ${accepting ? 'accepting connections' : 'not reachable'} on ${cfg.daemon.socket}${running ? ` (pid ${st!.pid}, ready in ${st!.ready_ms} ms)` : accepting ? ' (socket-activated, starts on first request)' : ''}`);
+      say(
+        opts,
+        `daemon:  ${accepting ? 'accepting connections' : 'not reachable'} on ${cfg.daemon.socket}${running ? ` (pid ${st!.pid}, ready in ${st!.ready_ms} ms)` : accepting ? ' (socket-activated, starts on first request)' : ''}`,
+      );
       if (running) for (const m of st!.models) say(opts, `  model ${m.id} sha256 ${m.sha256}`);
       say(opts, `camera:  ${running ? st!.camera : cfg.camera.device}`);
-      say(opts, `models:  ${models ? Object.entries(models).map(([id, sha]) => `${id} ${sha.slice(0, 12)}`).join(', ') : `not built in ${modelsDir()}`}`);
+      say(
+        opts,
+        `models:  ${
+          models
+            ? Object.entries(models)
+                .map(([id, sha]) => `${id} ${sha.slice(0, 12)}`)
+                .join(', ')
+            : `not built in ${modelsDir()}`
+        }`,
+      );
       if (users) say(opts, `users:   ${users.length === 0 ? 'none enrolled' : users.map((u) => `${u.user} (${u.faces})`).join(', ')}`);
       else say(opts, `users:   unknown (${usersError})`);
       return { json, code: accepting ? EXIT.OK : EXIT.UNAVAILABLE };

@@ -21,9 +21,7 @@ function installedRoot(pkg: SourcePackage): string {
   const require = createRequire(import.meta.url);
   // Packages with an "exports" map (e.g. @vladmandic/human) refuse require.resolve('x/package.json'), so
   // look for the package directory along Node's own search paths.
-  const manifest = (require.resolve.paths(pkg.name) ?? [])
-    .map((dir) => path.join(dir, pkg.name, 'package.json'))
-    .find((p) => fs.existsSync(p));
+  const manifest = (require.resolve.paths(pkg.name) ?? []).map((dir) => path.join(dir, pkg.name, 'package.json')).find((p) => fs.existsSync(p));
   if (!manifest) throw new Error(`${pkg.name} is not installed; run npm ci`);
   const { version } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string };
   if (version !== pkg.version) throw new Error(`${pkg.name}: installed ${version}, pinned ${pkg.version}; run npm ci`);

@@ -29,12 +29,7 @@ function separable(g: OnnxGraphBuilder, map: WeightMap, prefix: string, at: At, 
   const pw = take(map, `${prefix}/pointwise_filter`, [1, 1, c, cout]);
   const bias = take(map, `${prefix}/bias`, [cout]);
   // Depthwise [kh, kw, C, 1] -> ONNX grouped conv weight [C, 1, kh, kw]: the same transpose as HWIO with in=1.
-  const d = conv2d(
-    g,
-    at.x,
-    { weight: hwioToOihw(dw, 3, 3, 1, c), cin: c, cout: c, kernel: 3, stride, sameFor: at.size, group: c },
-    `${prefix}/depthwise`,
-  );
+  const d = conv2d(g, at.x, { weight: hwioToOihw(dw, 3, 3, 1, c), cin: c, cout: c, kernel: 3, stride, sameFor: at.size, group: c }, `${prefix}/depthwise`);
   const p = conv2d(g, d, { weight: hwioToOihw(pw, 1, 1, c, cout), bias, cin: c, cout, kernel: 1, stride: 1 }, `${prefix}/pointwise`);
   return { x: p, size: Math.ceil(at.size / stride), channels: cout };
 }

@@ -28,14 +28,7 @@ interface Folded {
  * normalisation (x - mean) / 255 as well. Folding the normalisation is exact only for an unpadded ("VALID")
  * conv, because padding zeros would otherwise be raw zeros instead of normalised zeros; the caller ensures it.
  */
-function foldConvScale(
-  map: WeightMap,
-  prefix: string,
-  k: number,
-  cin: number,
-  cout: number,
-  inputNorm?: { mean: readonly number[]; divisor: number },
-): Folded {
+function foldConvScale(map: WeightMap, prefix: string, k: number, cin: number, cout: number, inputNorm?: { mean: readonly number[]; divisor: number }): Folded {
   const filters = hwioToOihw(take(map, `${prefix}/conv/filters`, [k, k, cin, cout]), k, k, cin, cout);
   const bias = take(map, `${prefix}/conv/bias`, [cout]);
   const s = take(map, `${prefix}/scale/weights`, [cout]);
@@ -66,21 +59,11 @@ interface Stage {
   channels: number;
 }
 
-function convLayer(
-  g: OnnxGraphBuilder,
-  map: WeightMap,
-  prefix: string,
-  at: Stage,
-  cout: number,
-  down: boolean,
-  relu: boolean,
-): Stage {
+function convLayer(g: OnnxGraphBuilder, map: WeightMap, prefix: string, at: Stage, cout: number, down: boolean, relu: boolean): Stage {
   const f = foldConvScale(map, prefix, 3, at.channels, cout);
   const spec = { weight: f.weight, bias: f.bias, cin: at.channels, cout, kernel: 3 };
   // face-api: stride-2 convs are "valid", stride-1 convs are "same".
-  const y = down
-    ? conv2d(g, at.x, { ...spec, stride: 2 }, prefix)
-    : conv2d(g, at.x, { ...spec, stride: 1, sameFor: at.size }, prefix);
+  const y = down ? conv2d(g, at.x, { ...spec, stride: 2 }, prefix) : conv2d(g, at.x, { ...spec, stride: 1, sameFor: at.size }, prefix);
   const size = down ? Math.floor((at.size - 3) / 2) + 1 : at.size;
   return { x: relu ? g.node('Relu', [y], {}, `${prefix}/relu`) : y, size, channels: cout };
 }

@@ -13,9 +13,7 @@ export interface Weight {
 
 export type WeightMap = ReadonlyMap<string, Weight>;
 
-type Quantization =
-  | { dtype: 'uint8' | 'uint16'; scale: number; min: number }
-  | { dtype: 'float16' };
+type Quantization = { dtype: 'uint8' | 'uint16'; scale: number; min: number } | { dtype: 'float16' };
 
 interface WeightSpec {
   name: string;

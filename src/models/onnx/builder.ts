@@ -46,12 +46,18 @@ function tensorProto(name: string, data: TensorData, dims: number[]): P.ITensorP
 function attributeProto(name: string, a: Attr): P.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.kind) {
-    case 'int': return { name, type: T.INT, i: a.value };
-    case 'ints': return { name, type: T.INTS, ints: a.value };
-    case 'float': return { name, type: T.FLOAT, f: a.value };
-    case 'floats': return { name, type: T.FLOATS, floats: a.value };
-    case 'string': return { name, type: T.STRING, s: new TextEncoder().encode(a.value) };
-    case 'tensor': return { name, type: T.TENSOR, t: tensorProto(name, a.value.data, a.value.dims) };
+    case 'int':
+      return { name, type: T.INT, i: a.value };
+    case 'ints':
+      return { name, type: T.INTS, ints: a.value };
+    case 'float':
+      return { name, type: T.FLOAT, f: a.value };
+    case 'floats':
+      return { name, type: T.FLOATS, floats: a.value };
+    case 'string':
+      return { name, type: T.STRING, s: new TextEncoder().encode(a.value) };
+    case 'tensor':
+      return { name, type: T.TENSOR, t: tensorProto(name, a.value.data, a.value.dims) };
   }
 }
 
@@ -79,7 +85,10 @@ export class OnnxGraphBuilder {
   private readonly names = new Set<string>();
   private counter = 0;
 
-  constructor(readonly graphName: string, readonly opset = 13) {}
+  constructor(
+    readonly graphName: string,
+    readonly opset = 13,
+  ) {}
 
   /** A fresh tensor name, unique within the graph. */
   fresh(hint: string): string {

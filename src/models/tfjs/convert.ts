@@ -54,16 +54,73 @@ export interface ConvertResult {
 
 /** Ops the converter maps. Anything else fails the conversion with the op named. */
 export const SUPPORTED_OPS: readonly string[] = [
-  'Placeholder', 'Const', 'Identity', 'StopGradient', 'NoOp',
-  'Conv2D', 'DepthwiseConv2dNative', 'DepthwiseConv2d', '_FusedConv2D', 'FusedDepthwiseConv2dNative', '_FusedDepthwiseConv2dNative',
-  'MatMul', '_FusedMatMul', 'BiasAdd',
-  'Add', 'AddV2', 'Sub', 'Mul', 'RealDiv', 'Div', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference', 'AddN',
-  'Relu', 'Relu6', 'Elu', 'Selu', 'LeakyRelu', 'Prelu', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax',
-  'Neg', 'Abs', 'Exp', 'Log', 'Square', 'Sqrt', 'Rsqrt', 'Reciprocal', 'Floor', 'Ceil',
-  'Mean', 'Max', 'Min', 'Sum', 'Prod',
-  'Pad', 'PadV2', 'MirrorPad', 'MaxPool', 'AvgPool',
-  'Reshape', 'Squeeze', 'ExpandDims', 'Transpose', 'ConcatV2', 'Concat', 'StridedSlice', 'Slice',
-  'FusedBatchNorm', 'FusedBatchNormV3', 'ResizeBilinear', 'ResizeNearestNeighbor',
+  'Placeholder',
+  'Const',
+  'Identity',
+  'StopGradient',
+  'NoOp',
+  'Conv2D',
+  'DepthwiseConv2dNative',
+  'DepthwiseConv2d',
+  '_FusedConv2D',
+  'FusedDepthwiseConv2dNative',
+  '_FusedDepthwiseConv2dNative',
+  'MatMul',
+  '_FusedMatMul',
+  'BiasAdd',
+  'Add',
+  'AddV2',
+  'Sub',
+  'Mul',
+  'RealDiv',
+  'Div',
+  'Maximum',
+  'Minimum',
+  'Pow',
+  'SquaredDifference',
+  'AddN',
+  'Relu',
+  'Relu6',
+  'Elu',
+  'Selu',
+  'LeakyRelu',
+  'Prelu',
+  'Sigmoid',
+  'Tanh',
+  'Softmax',
+  'LogSoftmax',
+  'Neg',
+  'Abs',
+  'Exp',
+  'Log',
+  'Square',
+  'Sqrt',
+  'Rsqrt',
+  'Reciprocal',
+  'Floor',
+  'Ceil',
+  'Mean',
+  'Max',
+  'Min',
+  'Sum',
+  'Prod',
+  'Pad',
+  'PadV2',
+  'MirrorPad',
+  'MaxPool',
+  'AvgPool',
+  'Reshape',
+  'Squeeze',
+  'ExpandDims',
+  'Transpose',
+  'ConcatV2',
+  'Concat',
+  'StridedSlice',
+  'Slice',
+  'FusedBatchNorm',
+  'FusedBatchNormV3',
+  'ResizeBilinear',
+  'ResizeNearestNeighbor',
 ];
 
 const NHWC_TO_NCHW_AXIS = [0, 2, 3, 1];
@@ -192,7 +249,8 @@ class Converter {
 
   private value(ref: string, user: TfNode): Value {
     const [base, idx] = ref.split(':') as [string, string | undefined];
-    if (idx !== undefined && idx !== '0') throw new TfjsConversionError(`${user.op} ${user.name}: input ${ref} uses output ${idx} of a multi-output op; not supported`);
+    if (idx !== undefined && idx !== '0')
+      throw new TfjsConversionError(`${user.op} ${user.name}: input ${ref} uses output ${idx} of a multi-output op; not supported`);
     const v = this.values.get(base);
     if (!v) throw new TfjsConversionError(`${user.op} ${user.name}: input ${ref} was not converted`);
     return v;
@@ -232,7 +290,11 @@ class Converter {
     if (s.length > 4) throw new TfjsConversionError(`${user.op} ${user.name}: constant ${k.tfName} of rank ${s.length} cannot broadcast to a 4-D tensor`);
     const padded = [...new Array<number>(4 - s.length).fill(1), ...s];
     const data = permute(k.w.data, padded, TO_NCHW);
-    name = this.g.initializer(`${this.hint(k.tfName)}/nchw`, data, TO_NCHW.map((p) => padded[p] as number));
+    name = this.g.initializer(
+      `${this.hint(k.tfName)}/nchw`,
+      data,
+      TO_NCHW.map((p) => padded[p] as number),
+    );
     this.nchwCache.set(k.tfName, name);
     return name;
   }
@@ -399,20 +461,34 @@ class Converter {
         this.set(n, this.g.node('Sum', names, {}, this.hint(n.name)), shape, nchw ? 'nchw' : 'plain');
         return;
       }
-      case 'Relu': return this.unary(n, ins, 'Relu');
-      case 'Sigmoid': return this.unary(n, ins, 'Sigmoid');
-      case 'Tanh': return this.unary(n, ins, 'Tanh');
-      case 'Elu': return this.unary(n, ins, 'Elu');
-      case 'Selu': return this.unary(n, ins, 'Selu');
-      case 'Neg': return this.unary(n, ins, 'Neg');
-      case 'Abs': return this.unary(n, ins, 'Abs');
-      case 'Exp': return this.unary(n, ins, 'Exp');
-      case 'Log': return this.unary(n, ins, 'Log');
-      case 'Sqrt': return this.unary(n, ins, 'Sqrt');
-      case 'Reciprocal': return this.unary(n, ins, 'Reciprocal');
-      case 'Floor': return this.unary(n, ins, 'Floor');
-      case 'Ceil': return this.unary(n, ins, 'Ceil');
-      case 'LeakyRelu': return this.unary(n, ins, 'LeakyRelu', { alpha: attr.float(this.float(n, 'alpha', 0.2)) });
+      case 'Relu':
+        return this.unary(n, ins, 'Relu');
+      case 'Sigmoid':
+        return this.unary(n, ins, 'Sigmoid');
+      case 'Tanh':
+        return this.unary(n, ins, 'Tanh');
+      case 'Elu':
+        return this.unary(n, ins, 'Elu');
+      case 'Selu':
+        return this.unary(n, ins, 'Selu');
+      case 'Neg':
+        return this.unary(n, ins, 'Neg');
+      case 'Abs':
+        return this.unary(n, ins, 'Abs');
+      case 'Exp':
+        return this.unary(n, ins, 'Exp');
+      case 'Log':
+        return this.unary(n, ins, 'Log');
+      case 'Sqrt':
+        return this.unary(n, ins, 'Sqrt');
+      case 'Reciprocal':
+        return this.unary(n, ins, 'Reciprocal');
+      case 'Floor':
+        return this.unary(n, ins, 'Floor');
+      case 'Ceil':
+        return this.unary(n, ins, 'Ceil');
+      case 'LeakyRelu':
+        return this.unary(n, ins, 'LeakyRelu', { alpha: attr.float(this.float(n, 'alpha', 0.2)) });
       case 'Relu6':
       case 'Square':
       case 'Rsqrt': {
@@ -462,7 +538,12 @@ class Converter {
         const x = this.value(ins[0] as string, n);
         const perm = this.constInts(ins[1] as string, n, 'perm');
         const s = this.shapeOf(x);
-        this.set(n, this.g.node('Transpose', [this.asPlain(x)], { perm: attr.ints(perm) }, this.hint(n.name)), perm.map((p) => s[p] as number), 'plain');
+        this.set(
+          n,
+          this.g.node('Transpose', [this.asPlain(x)], { perm: attr.ints(perm) }, this.hint(n.name)),
+          perm.map((p) => s[p] as number),
+          'plain',
+        );
         return;
       }
       case 'ConcatV2':
@@ -502,14 +583,22 @@ class Converter {
   private activation(kind: string, x: string, n: TfNode, alpha: Value | undefined, layout: Layout): string {
     const h = this.hint(n.name);
     switch (kind) {
-      case 'Relu': return this.g.node('Relu', [x], {}, h);
-      case 'Relu6': return this.g.node('Clip', [x, this.g.constFloat(`${h}/min`, [0], []), this.g.constFloat(`${h}/max`, [6], [])], {}, h);
-      case 'Elu': return this.g.node('Elu', [x], {}, h);
-      case 'Sigmoid': return this.g.node('Sigmoid', [x], {}, h);
-      case 'Tanh': return this.g.node('Tanh', [x], {}, h);
-      case 'LeakyRelu': return this.g.node('LeakyRelu', [x], { alpha: attr.float(this.float(n, 'leakyrelu_alpha', this.float(n, 'alpha', 0.2))) }, h);
-      case 'Square': return this.g.node('Mul', [x, x], {}, h);
-      case 'Rsqrt': return this.g.node('Reciprocal', [this.g.node('Sqrt', [x], {}, `${h}/sqrt`)], {}, h);
+      case 'Relu':
+        return this.g.node('Relu', [x], {}, h);
+      case 'Relu6':
+        return this.g.node('Clip', [x, this.g.constFloat(`${h}/min`, [0], []), this.g.constFloat(`${h}/max`, [6], [])], {}, h);
+      case 'Elu':
+        return this.g.node('Elu', [x], {}, h);
+      case 'Sigmoid':
+        return this.g.node('Sigmoid', [x], {}, h);
+      case 'Tanh':
+        return this.g.node('Tanh', [x], {}, h);
+      case 'LeakyRelu':
+        return this.g.node('LeakyRelu', [x], { alpha: attr.float(this.float(n, 'leakyrelu_alpha', this.float(n, 'alpha', 0.2))) }, h);
+      case 'Square':
+        return this.g.node('Mul', [x, x], {}, h);
+      case 'Rsqrt':
+        return this.g.node('Reciprocal', [this.g.node('Sqrt', [x], {}, `${h}/sqrt`)], {}, h);
       case 'Prelu': {
         if (!alpha) throw new TfjsConversionError(`${n.op} ${n.name}: Prelu needs an alpha input`);
         const a = layout === 'nchw' ? this.asNchw(alpha, n) : this.asPlain(alpha);
@@ -576,7 +665,17 @@ class Converter {
     this.set(n, this.g.node(op, names, {}, this.hint(n.name)), shape, nchw ? 'nchw' : 'plain');
   }
 
-  private padsFor(n: TfNode, inH: number, inW: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): { pads: number[]; outH: number; outW: number } {
+  private padsFor(
+    n: TfNode,
+    inH: number,
+    inW: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+  ): { pads: number[]; outH: number; outW: number } {
     const padding = this.string(n, 'padding');
     if (padding === 'EXPLICIT') {
       const e = this.ints(n, 'explicit_paddings');
@@ -626,7 +725,17 @@ class Converter {
       wShape = [cout, cin, kh, kw];
       outC = cout;
     }
-    const { pads, outH, outW } = this.padsFor(n, xs[1] as number, xs[2] as number, kh, kw, strides[1] as number, strides[2] as number, dil[1] as number, dil[2] as number);
+    const { pads, outH, outW } = this.padsFor(
+      n,
+      xs[1] as number,
+      xs[2] as number,
+      kh,
+      kw,
+      strides[1] as number,
+      strides[2] as number,
+      dil[1] as number,
+      dil[2] as number,
+    );
     let bias: Float32Array | undefined;
     let acts: string[] = [];
     let alpha: Value | undefined;
@@ -659,13 +768,18 @@ class Converter {
     }
     const inputs = [x, this.g.initializer(`${this.hint(n.name)}/W`, w, wShape)];
     if (bias) inputs.push(this.g.initializer(`${this.hint(n.name)}/B`, bias, [outC]));
-    let y = this.g.node('Conv', inputs, {
-      kernel_shape: attr.ints([kh, kw]),
-      strides: attr.ints([strides[1] as number, strides[2] as number]),
-      dilations: attr.ints([dil[1] as number, dil[2] as number]),
-      pads: attr.ints(pads),
-      group: attr.int(group),
-    }, acts.length ? `${this.hint(n.name)}/conv` : this.hint(n.name));
+    let y = this.g.node(
+      'Conv',
+      inputs,
+      {
+        kernel_shape: attr.ints([kh, kw]),
+        strides: attr.ints([strides[1] as number, strides[2] as number]),
+        dilations: attr.ints([dil[1] as number, dil[2] as number]),
+        pads: attr.ints(pads),
+        group: attr.int(group),
+      },
+      acts.length ? `${this.hint(n.name)}/conv` : this.hint(n.name),
+    );
     if (acts[0]) y = this.activation(acts[0], y, n, alpha, 'nchw');
     this.set(n, y, [xs[0] as number, outH, outW, outC], 'nchw');
   }
@@ -699,7 +813,12 @@ class Converter {
       if (acts.length > 1) throw new TfjsConversionError(`${n.op} ${n.name}: fused_ops ${ops.join(',')} not supported`);
       if (acts[0] === 'Prelu') alpha = this.value(args[argi] as string, n);
     }
-    let y = this.g.node('Gemm', inputs, { transA: attr.int(ta ? 1 : 0), transB: attr.int(tb ? 1 : 0) }, acts.length ? `${this.hint(n.name)}/gemm` : this.hint(n.name));
+    let y = this.g.node(
+      'Gemm',
+      inputs,
+      { transA: attr.int(ta ? 1 : 0), transB: attr.int(tb ? 1 : 0) },
+      acts.length ? `${this.hint(n.name)}/gemm` : this.hint(n.name),
+    );
     if (acts[0]) y = this.activation(acts[0], y, n, alpha, 'plain');
     this.set(n, y, [m as number, nOut], 'plain');
   }
@@ -724,9 +843,10 @@ class Converter {
     const onnxAxes = nchw ? axes.map((a) => NHWC_TO_NCHW_AXIS[a] as number) : axes;
     const op = { Mean: 'ReduceMean', Max: 'ReduceMax', Min: 'ReduceMin', Sum: 'ReduceSum', Prod: 'ReduceProd' }[n.op] as string;
     const h = this.hint(n.name);
-    const y = op === 'ReduceSum'
-      ? this.g.node(op, [x, this.g.constInt64(`${h}/axes`, onnxAxes)], { keepdims: attr.int(keep ? 1 : 0) }, h)
-      : this.g.node(op, [x], { axes: attr.ints(onnxAxes), keepdims: attr.int(keep ? 1 : 0) }, h);
+    const y =
+      op === 'ReduceSum'
+        ? this.g.node(op, [x, this.g.constInt64(`${h}/axes`, onnxAxes)], { keepdims: attr.int(keep ? 1 : 0) }, h)
+        : this.g.node(op, [x], { axes: attr.ints(onnxAxes), keepdims: attr.int(keep ? 1 : 0) }, h);
     const shape = keep ? xs.map((d, i) => (axes.includes(i) ? 1 : d)) : remaining.map((i) => xs[i] as number);
     this.set(n, y, shape, nchw && keep ? 'nchw' : 'plain');
   }
@@ -807,7 +927,12 @@ class Converter {
     for (const d of dims) if (xs[d] !== 1) throw new TfjsConversionError(`Squeeze ${n.name}: dimension ${d} is ${xs[d]}, not 1`);
     const h = this.hint(n.name);
     const y = this.g.node('Squeeze', [this.asPlain(xv), this.g.constInt64(`${h}/axes`, dims)], {}, h);
-    this.set(n, y, xs.filter((_, i) => !dims.includes(i)), 'plain');
+    this.set(
+      n,
+      y,
+      xs.filter((_, i) => !dims.includes(i)),
+      'plain',
+    );
   }
 
   private expandDims(n: TfNode, ins: string[]): void {
@@ -869,7 +994,18 @@ class Converter {
       shrink = begin.map((_, i) => i).filter((i) => sm & (1 << i));
     }
     const axes = starts.map((_, i) => i);
-    let y = this.g.node('Slice', [this.asPlain(xv), this.g.constInt64(`${h}/starts`, starts), this.g.constInt64(`${h}/ends`, ends), this.g.constInt64(`${h}/axes`, axes), this.g.constInt64(`${h}/steps`, steps)], {}, shrink.length ? `${h}/slice` : h);
+    let y = this.g.node(
+      'Slice',
+      [
+        this.asPlain(xv),
+        this.g.constInt64(`${h}/starts`, starts),
+        this.g.constInt64(`${h}/ends`, ends),
+        this.g.constInt64(`${h}/axes`, axes),
+        this.g.constInt64(`${h}/steps`, steps),
+      ],
+      {},
+      shrink.length ? `${h}/slice` : h,
+    );
     const shape = xs.map((d, i) => {
       if (i >= starts.length) return d;
       const st = steps[i] as number;
@@ -883,7 +1019,12 @@ class Converter {
       return Math.max(0, Math.ceil((e - s) / st));
     });
     if (shrink.length) y = this.g.node('Squeeze', [y, this.g.constInt64(`${h}/shrink`, shrink)], {}, h);
-    this.set(n, y, shape.filter((_, i) => !shrink.includes(i)), 'plain');
+    this.set(
+      n,
+      y,
+      shape.filter((_, i) => !shrink.includes(i)),
+      'plain',
+    );
   }
 
   private batchNorm(n: TfNode, ins: string[]): void {
@@ -903,7 +1044,12 @@ class Converter {
     const dims = nchw ? [1, c, 1, 1] : [c];
     const h = this.hint(n.name);
     const xin = nchw ? this.asNchw(x, n) : this.asPlain(x);
-    const y = this.g.node('Add', [this.g.node('Mul', [xin, this.g.constFloat(`${h}/mul`, mul, dims)], {}, `${h}/scaled`), this.g.constFloat(`${h}/add`, add, dims)], {}, h);
+    const y = this.g.node(
+      'Add',
+      [this.g.node('Mul', [xin, this.g.constFloat(`${h}/mul`, mul, dims)], {}, `${h}/scaled`), this.g.constFloat(`${h}/add`, add, dims)],
+      {},
+      h,
+    );
     this.set(n, y, xs, nchw ? 'nchw' : 'plain');
   }
 
@@ -918,13 +1064,23 @@ class Converter {
     const h = this.hint(n.name);
     const x = this.asNchw(xv, n);
     // sizes = [N, C] of the input + the requested [H, W], so a dynamic batch still works.
-    const nc = this.g.node('Slice', [this.g.node('Shape', [x], {}, `${h}/shape`), this.g.constInt64(`${h}/s0`, [0]), this.g.constInt64(`${h}/s1`, [2])], {}, `${h}/nc`);
+    const nc = this.g.node(
+      'Slice',
+      [this.g.node('Shape', [x], {}, `${h}/shape`), this.g.constInt64(`${h}/s0`, [0]), this.g.constInt64(`${h}/s1`, [2])],
+      {},
+      `${h}/nc`,
+    );
     const sizes = this.g.node('Concat', [nc, this.g.constInt64(`${h}/hw`, size)], { axis: attr.int(0) }, `${h}/sizes`);
-    const y = this.g.node('Resize', [x, this.g.constFloat(`${h}/roi`, [], [0]), this.g.constFloat(`${h}/scales`, [], [0]), sizes], {
-      mode: attr.string(linear ? 'linear' : 'nearest'),
-      coordinate_transformation_mode: attr.string(ctm),
-      ...(linear ? {} : { nearest_mode: attr.string(alignCorners ? 'round_prefer_ceil' : 'floor') }),
-    }, h);
+    const y = this.g.node(
+      'Resize',
+      [x, this.g.constFloat(`${h}/roi`, [], [0]), this.g.constFloat(`${h}/scales`, [], [0]), sizes],
+      {
+        mode: attr.string(linear ? 'linear' : 'nearest'),
+        coordinate_transformation_mode: attr.string(ctm),
+        ...(linear ? {} : { nearest_mode: attr.string(alignCorners ? 'round_prefer_ceil' : 'floor') }),
+      },
+      h,
+    );
     this.set(n, y, [xs[0] as number, size[0] as number, size[1] as number, xs[3] as number], 'nchw');
   }
 }
