@@ -55,7 +55,15 @@ async function main(): Promise<void> {
     const result: Record<string, { ms_p50: number; ms_max: number; results: Record<string, number> }> = {};
     for (const faceWait of [1, 0]) {
       // idle_close = 0: every request reopens the replay camera, so re-pointing the symlink switches scenes.
-      fs.writeFileSync(config, replayConfigToml('idle_close = 0\n', `[verify]\ntimeout = 4\nface_wait = ${faceWait}\n`));
+      // As bench/pam.ts: the bench runs in no logind session, so its service is enabled and a greeter (runPam
+      // passes the module's `greeter` option); the lockout is raised so the impostor runs are not cut short by it.
+      fs.writeFileSync(
+        config,
+        replayConfigToml(
+          'idle_close = 0\n',
+          `[verify]\ntimeout = 4\nface_wait = ${faceWait}\n[services]\n"facegate-test" = true\n[local]\ngreeters = ["facegate-test"]\n[lockout]\nattempts = 100\n`,
+        ),
+      );
       pointCamera(cam, empty);
       const daemon = await startDaemon(['--config', config, '--db', db, '--socket', sock, '--camera', `replay:${cam}?fps=30`]);
       try {
