@@ -9,6 +9,9 @@ export const FIXTURES_DIR = path.join(PACKAGE_ROOT, 'test', 'fixtures');
 
 export type DatasetName = 'lfw-dev' | 'nuaa-dev' | 'orl';
 
+/** The fixture folder holding a few images of each dataset (named apart from the datasets themselves). */
+const FIXTURE_FOLDER: Record<DatasetName, string> = { 'lfw-dev': 'lfw', 'nuaa-dev': 'nuaa', orl: 'orl-crop' };
+
 const IMAGE = /\.(jpe?g|png|pgm)$/i;
 
 /** The full dataset's directory, or null when it is absent. */
@@ -28,7 +31,7 @@ export function needsFullDataset(name: DatasetName): string | false {
 export function datasetOrFixtures(name: DatasetName): string | null {
   const full = fullDataset(name);
   if (full) return full;
-  const fx = path.join(FIXTURES_DIR, name);
+  const fx = path.join(FIXTURES_DIR, FIXTURE_FOLDER[name]);
   return fs.existsSync(fx) ? fx : null;
 }
 
