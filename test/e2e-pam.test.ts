@@ -91,8 +91,9 @@ describe('facegated + pam_facegate end to end', { skip: skip ?? false }, () => {
       // the daemon's answer, not the module's deadline, ends the call.
       const r = await runPam({ args: pamArgs(8), user });
       assert.equal(r.code, 'PAM_AUTH_ERR', `${r.line}\n${daemon.lines.slice(-5).join('\n')}`);
-      // The daemon logs its answer just after sending it: wait for the line rather than race it.
-      const answered = /msg=answer /;
+      // The daemon logs its answer just after sending it: wait for this request's line rather than race it. Only a
+      // deny can be it: the previous test's allow may be logged after `from` was taken.
+      const answered = /msg=answer .*result=deny /;
       for (let i = 0; i < 100 && daemon.count(answered, from) === 0; i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal(daemon.count(/msg=answer .*result=deny reason=not-live .*live=0 .*cue_pad=/, from), 1, daemon.lines.slice(from).join('\n'));
     } finally {
