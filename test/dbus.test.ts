@@ -8,11 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dbus from 'dbus-next';
-import { meanBrightness } from '../src/camera/camera.js';
 import { defaultConfig, type Config } from '../src/config/config.js';
 import { CameraManager } from '../src/auth/camera-manager.js';
 import { askDaemon } from '../src/daemon/client.js';
-import type { FaceEngine, FoundFace, UserMatcher } from '../src/auth/engine.js';
 import { createLogger } from '../src/daemon/log.js';
 import { FacegateServer } from '../src/daemon/server.js';
 import { classifyLocality, mayAskFor, sessionOfPid, userSessionsOfPid } from '../src/policy/index.js';
@@ -25,8 +23,8 @@ import { modelsDir, PACKAGE_ROOT } from '../src/paths.js';
 import { calibrationDir } from '../src/match/calibration.js';
 import { DAEMON_JS, replayConfigToml, startDaemon } from './helpers/daemon-harness.js';
 import { TemplateStore } from '../src/store/store.js';
+import { FakeEngine, fakeEmbedding, MODEL, pgm } from './helpers/fake-engine.js';
 import { FakeLiveness } from './helpers/fake-liveness.js';
-import type { RawImage } from '../src/vision/types.js';
 
 const { Message, MessageType } = dbus;
 type Msg = InstanceType<typeof Message>;
@@ -41,40 +39,6 @@ const ME = os.userInfo().username;
 const UID = process.getuid?.() ?? -1;
 
 // ---- stand-in engine: identity is the frame's grey level (as in test/daemon-server.test.ts) ----
-
-const MODEL = { id: 'fake', sha256: 'f'.repeat(64) };
-
-function fakeEmbedding(level: number): Float32Array {
-  const a = (level / 255) * (Math.PI / 2);
-  return Float32Array.from([Math.cos(a), Math.sin(a)]);
-}
-
-class FakeEngine implements FaceEngine {
-  readonly models = [MODEL];
-  /** While set, detection waits for it: the request holding the camera stays in its verification. */
-  gate: Promise<void> | null = null;
-  async detect(image: RawImage): Promise<FoundFace[]> {
-    if (this.gate) await this.gate;
-    const b = meanBrightness(image);
-    if (b < 50) return [];
-    return [
-      { box: { x: 0, y: 0, width: image.width, height: image.height }, score: 1, quality: { faceSizePx: 60, sharpness: 100, brightness: b, yaw: 0, pitch: 0 } },
-    ];
-  }
-  async embed(image: RawImage): Promise<ReadonlyMap<string, Float32Array>> {
-    return new Map([[MODEL.id, fakeEmbedding(meanBrightness(image))]]);
-  }
-  matcher(templates: ReadonlyMap<string, readonly Float32Array[]>): UserMatcher | null {
-    const t = templates.get(MODEL.id)?.[0];
-    if (!t) return null;
-    return { threshold: 0.99, score: (e) => t[0]! * e.get(MODEL.id)![0]! + t[1]! * e.get(MODEL.id)![1]! };
-  }
-  async close(): Promise<void> {}
-}
-
-function pgm(level: number, w = 32, h = 32): Buffer {
-  return Buffer.concat([Buffer.from(`P5\n${w} ${h}\n255\n`), Buffer.alloc(w * h, level)]);
-}
 
 // ---- a private bus ----
 

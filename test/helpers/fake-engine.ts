@@ -14,8 +14,11 @@ export function fakeEmbedding(level: number): Float32Array {
 export class FakeEngine implements FaceEngine {
   readonly models = [MODEL];
   detected = 0;
+  /** While set, detection waits for it: the request holding the camera stays in its verification. */
+  gate: Promise<void> | null = null;
   async detect(image: RawImage): Promise<FoundFace[]> {
     this.detected++;
+    if (this.gate) await this.gate;
     const b = meanBrightness(image);
     if (b < 50) return [];
     return [
